@@ -1,0 +1,168 @@
+"""Student-facing checks: run a student's function, judge it, explain a failure.
+
+A check either prints one line starting with a tick, or raises
+:class:`CheckFailed`, whose message says which input failed, what was
+expected, what came back and (where it can tell) the likely mistake. In a
+notebook the message is shown without a traceback.
+
+Nothing here writes to stderr: the student's code runs with NumPy's floating
+point warnings and Python's warnings silenced, because nbgrader scores a test
+cell 0 when it writes anything to stderr.
+"""
+from __future__ import annotations
+
+import contextlib
+import warnings
+from typing import Any, Callable, Iterator, Mapping
+
+import numpy as np
+
+from . import gradcheck
+from .diagnose import as_array, describe_type, diagnose
+from .symbolic import Symbolic
+
+#: A named wrong answer: computes what a typical mistake would return, given the same inputs.
+Mistakes = Mapping[str, Callable[..., Any]]
+
+
+class CheckFailed(AssertionError):
+    """A check that failed; a notebook shows its message only, never a traceback."""
+
+    def _render_traceback_(self) -> list[str]:  # IPython calls this instead of formatting frames
+        return [f"\x1b[0;31m✗ {self}\x1b[0m"]
+
+
+class LibraryError(RuntimeError):
+    """The checker disagrees with itself (SymPy vs finite differences): not the student's fault."""
+
+
+@contextlib.contextmanager
+def quiet() -> Iterator[None]:
+    """Silence Python warnings and NumPy floating-point warnings inside the block."""
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        yield
+
+
+def fmt(value: Any, width: int = 200) -> str:
+    """A compact, one-line repr of a number or array for messages."""
+    arr = as_array(value)
+    if arr is None:
+        return repr(value)[:width]
+    text = np.array2string(np.asarray(arr), precision=6, separator=", ", threshold=12,
+                           max_line_width=10_000, suppress_small=False)
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def fmt_inputs(inputs: Mapping[str, Any]) -> str:
+    """``x = 1.0, h = 1e-05`` for a mapping of argument names to values (functions by name)."""
+    parts = []
+    for k, v in inputs.items():
+        shown = getattr(v, "__name__", None) if callable(v) else None
+        parts.append(f"{k} = {shown or fmt(v, 120)}")
+    return ", ".join(parts)
+
+
+def call_student(fn: Callable[..., Any], name: str, *args: Any, **kwargs: Any) -> Any:
+    """Call a student's function quietly; turn its exceptions into a :class:`CheckFailed`.
+
+    ``NotImplementedError`` becomes "not implemented yet"; any other exception
+    names its type, its message and the inputs.
+    """
+    if not callable(fn):
+        raise CheckFailed(f"{name} should be a function, but it is {describe_type(fn)}")
+    try:
+        with quiet():
+            return fn(*args, **kwargs)
+    except NotImplementedError:
+        raise CheckFailed(f"{name} is not implemented yet: replace the "
+                          "`raise NotImplementedError(...)` line with your code, then run its cell.") from None
+    except CheckFailed:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any student error is reported, not propagated
+        shown = dict(zip([f"arg{i}" for i in range(len(args))], args)) | kwargs
+        raise CheckFailed(f"{name} raised {type(exc).__name__}: {exc}\n"
+                          f"  on input: {fmt_inputs(shown)}") from None
+
+
+def compare(name: str, expected: np.ndarray | float, got: Any, inputs: Mapping[str, Any], *,
+            tol: float = gradcheck.EXACT_TOL, floor: float = gradcheck.FLOOR,
+            mistakes: Mistakes | None = None) -> None:
+    """Raise :class:`CheckFailed` unless ``got`` matches ``expected`` element-wise.
+
+    ``expected`` has any shape; ``got`` must have the same shape. The relative
+    error (:func:`backprop_lib.gradcheck.rel_error`) must be at most ``tol``.
+    ``mistakes`` maps a description of a typical mistake to a function of the
+    same ``inputs`` (as keyword arguments) returning what that mistake gives;
+    if ``got`` matches one of them, the message names it.
+    """
+    expected = np.asarray(expected, dtype=np.float64)
+    arr = as_array(got)
+    if arr is not None and arr.shape == expected.shape:
+        err = gradcheck.rel_error(expected, arr.astype(np.float64), floor)
+        worst = float(np.nanmax(np.where(np.isnan(err), np.inf, err))) if err.size else 0.0
+        if worst <= tol:
+            return
+    else:
+        worst = float("inf")
+    lines = [f"{name} gives a wrong result.",
+             f"  on input: {fmt_inputs(inputs)}",
+             f"  expected: {fmt(expected)}",
+             f"  got:      {fmt(got)}"]
+    if np.isfinite(worst):
+        lines.append(f"  largest relative error: {worst:.3g} (the pass mark is {tol:g})")
+    named = match_mistake(got, inputs, mistakes or {})
+    hint = named or diagnose(expected, got)
+    if hint:
+        lines.append(f"  likely cause: {hint}")
+    raise CheckFailed("\n".join(lines))
+
+
+def match_mistake(got: Any, inputs: Mapping[str, Any], mistakes: Mistakes) -> str | None:
+    """The description of the first mistake whose output equals ``got``, if any."""
+    arr = as_array(got)
+    if arr is None:
+        return None
+    for description, wrong in mistakes.items():
+        with quiet():
+            try:
+                candidate = np.asarray(wrong(**inputs), dtype=np.float64)
+            except Exception:  # noqa: BLE001 - a mistake model that does not apply is skipped
+                continue
+            if candidate.shape == arr.shape and np.allclose(arr, candidate, rtol=1e-6, atol=1e-12):
+                return description
+    return None
+
+
+def passed(name: str, n_cases: int, how: str) -> None:
+    """Print the one-line success message of a check."""
+    print(f"✔ {name}: {n_cases} case{'' if n_cases == 1 else 's'} pass ({how}).")
+
+
+def check_derivative(student_df: Callable[..., Any], forward: Symbolic, wrt: str,
+                     cases: list[dict[str, np.ndarray | float]], *, name: str | None = None,
+                     mistakes: Mistakes | None = None) -> None:
+    """Check a student's derivative function against SymPy and finite differences.
+
+    ``forward`` is the function being differentiated, ``wrt`` the argument.
+    Each case maps every argument name of ``forward`` to a float or an array
+    (arrays broadcast together); the student's function is called with the
+    same keyword arguments and must return the derivative, element-wise, in
+    the broadcast shape. The expected value comes from ``sympy.diff``; it is
+    first confirmed by central differences so that a failure is always the
+    student's, never the checker's.
+    """
+    name = name or getattr(student_df, "__name__", "your function")
+    exact = forward.grad(wrt)
+    for case in cases:
+        args = [case[n] for n in forward.names]
+        expected = exact(*args)
+        numeric = gradcheck.central_difference(
+            lambda v: forward.value(*[v if n == wrt else case[n] for n in forward.names]), case[wrt])
+        if gradcheck.max_rel_error(expected, numeric, floor=1e-6) > gradcheck.NUMERIC_TOL:
+            raise LibraryError(f"SymPy and finite differences disagree on d/d{wrt} of {forward.expr} "
+                               f"at {fmt_inputs(case)}: please report this")
+        got = call_student(student_df, name, **case)
+        compare(name, expected, got, case, mistakes=mistakes)
+    passed(name, len(cases), "matches sympy.diff and central differences")
