@@ -12,8 +12,9 @@ cell 0 when it writes anything to stderr.
 from __future__ import annotations
 
 import contextlib
+import sys
 import warnings
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any, Callable, Iterable, Iterator, Mapping
 
 import numpy as np
 
@@ -64,17 +65,50 @@ def fmt_inputs(inputs: Mapping[str, Any]) -> str:
     return ", ".join(parts)
 
 
-def call_student(fn: Callable[..., Any], name: str, *args: Any, **kwargs: Any) -> Any:
+class _ReferenceCalled(Exception):
+    """Raised inside a student's call when it reaches a forbidden reference implementation."""
+
+
+@contextlib.contextmanager
+def forbid(references: Iterable[Callable[..., Any]]) -> Iterator[None]:
+    """Raise inside the block as soon as any of ``references`` is called.
+
+    Detection is by code object (through ``sys.setprofile``), so it also
+    catches a reference imported under another name.
+    """
+    codes = {getattr(r, "__code__", None) for r in references} - {None}
+    if not codes:
+        yield
+        return
+
+    def profiler(frame: Any, event: str, arg: Any) -> None:
+        if event == "call" and frame.f_code in codes:
+            raise _ReferenceCalled(frame.f_code.co_name)
+
+    previous = sys.getprofile()
+    sys.setprofile(profiler)
+    try:
+        yield
+    finally:
+        sys.setprofile(previous)
+
+
+def call_student(fn: Callable[..., Any], name: str, *args: Any,
+                 forbidden: Iterable[Callable[..., Any]] = (), **kwargs: Any) -> Any:
     """Call a student's function quietly; turn its exceptions into a :class:`CheckFailed`.
 
     ``NotImplementedError`` becomes "not implemented yet"; any other exception
-    names its type, its message and the inputs.
+    names its type, its message and the inputs. Calling one of ``forbidden``
+    (the library's own reference for this exercise) fails the check.
     """
     if not callable(fn):
         raise CheckFailed(f"{name} should be a function, but it is {describe_type(fn)}")
     try:
-        with quiet():
+        with quiet(), forbid(forbidden):
             return fn(*args, **kwargs)
+    except _ReferenceCalled as exc:
+        raise CheckFailed(f"{name} calls the course library's own {exc} instead of computing "
+                          "the answer itself: write the formula in your own code.") from None
     except NotImplementedError:
         raise CheckFailed(f"{name} is not implemented yet: replace the "
                           "`raise NotImplementedError(...)` line with your code, then run its cell.") from None
@@ -142,7 +176,8 @@ def passed(name: str, n_cases: int, how: str) -> None:
 
 def check_derivative(student_df: Callable[..., Any], forward: Symbolic, wrt: str,
                      cases: list[dict[str, np.ndarray | float]], *, name: str | None = None,
-                     mistakes: Mistakes | None = None) -> None:
+                     mistakes: Mistakes | None = None,
+                     forbidden: Iterable[Callable[..., Any]] = ()) -> None:
     """Check a student's derivative function against SymPy and finite differences.
 
     ``forward`` is the function being differentiated, ``wrt`` the argument.
@@ -163,6 +198,6 @@ def check_derivative(student_df: Callable[..., Any], forward: Symbolic, wrt: str
         if gradcheck.max_rel_error(expected, numeric, floor=1e-6) > gradcheck.NUMERIC_TOL:
             raise LibraryError(f"SymPy and finite differences disagree on d/d{wrt} of {forward.expr} "
                                f"at {fmt_inputs(case)}: please report this")
-        got = call_student(student_df, name, **case)
+        got = call_student(student_df, name, forbidden=forbidden, **case)
         compare(name, expected, got, case, mistakes=mistakes)
     passed(name, len(cases), "matches sympy.diff and central differences")

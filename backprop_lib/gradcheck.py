@@ -20,12 +20,25 @@ How two gradients are compared
     * ``< 1e-5``  the default pass mark against finite differences
       (``NUMERIC_TOL``): their own error is about 1e-10 to 1e-8.
     * ``> 1e-3``  almost surely a wrong formula, not a numerical effect.
+
+Checking a network's gradients
+    :func:`check_gradients` compares every entry of the gradients of a scalar
+    loss with respect to several parameter arrays with central differences
+    (``2`` losses per entry: for small networks). :func:`check_sampled` does
+    the same on ``k`` random entries per array. :func:`check_direction`
+    checks all entries at once along one random direction for two losses,
+    whatever the size. All three recognise a kink (ReLU at 0, max, abs)
+    inside the step and skip that entry instead of failing it.
 """
 from __future__ import annotations
 
-from typing import Callable
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Mapping
 
 import numpy as np
+
+from .diagnose import as_array, diagnose
 
 #: Step of the central difference (see the module docstring for the choice).
 H = 1e-5
@@ -96,16 +109,20 @@ def numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, h: float
         raise TypeError("numerical_gradient needs a float64 array it can perturb in place; "
                         f"got {type(x).__name__} of dtype {getattr(x, 'dtype', None)}")
     grad = np.zeros_like(x)
-    flat, gflat = x.reshape(-1), grad.reshape(-1)
+    # Index x itself (not x.reshape(-1)): for a non-contiguous x, such as a
+    # transposed weight matrix, reshape returns a copy and f would never see
+    # the perturbation.
     with np.errstate(all="ignore"):
-        for i in range(flat.size):
-            old = flat[i]
-            flat[i] = old + h
-            up = float(f(x))
-            flat[i] = old - h
-            down = float(f(x))
-            flat[i] = old
-            gflat[i] = (up - down) / (2.0 * h)
+        for idx in np.ndindex(x.shape):
+            old = x[idx]
+            try:
+                x[idx] = old + h
+                up = float(f(x))
+                x[idx] = old - h
+                down = float(f(x))
+            finally:
+                x[idx] = old
+            grad[idx] = (up - down) / (2.0 * h)
     return grad
 
 
@@ -121,3 +138,423 @@ def step_size_errors(f: Callable[[np.ndarray], np.ndarray], df: Callable[[np.nda
     fwd = np.array([abs(float(forward_difference(f, x, h)) - exact) for h in steps])
     cen = np.array([abs(float(central_difference(f, x, h)) - exact) for h in steps])
     return fwd, cen
+
+
+# ---------------------------------------------------------------------------
+# Checking the gradient of a scalar loss with respect to several parameters
+# ---------------------------------------------------------------------------
+#
+# The three checks below share one convention. ``params`` maps a name ("W1",
+# "b1", ...) to a float64 array; ``grads`` maps the same names to the
+# gradients to be judged, each of the shape of its parameter. ``loss_fn`` is
+# called as ``loss_fn(params)`` and returns the scalar loss. The arrays of
+# ``params`` are perturbed in place and always restored (even if ``loss_fn``
+# raises), so a ``loss_fn`` that ignores its argument and reads the weights
+# through a closure, as a network object holds its weights, works too.
+
+#: Names of parameters mapped to arrays, e.g. ``{"W1": (n_in, n_hid), "b1": (n_hid,)}``.
+Params = Mapping[str, np.ndarray]
+#: A scalar loss of the parameters: ``loss_fn(params) -> float``.
+LossFn = Callable[[Params], float]
+
+#: Relative round-off of one evaluation of a loss, as a fraction of ``|L|``.
+#: A float64 loss built from sums and products of a few hundred terms is
+#: accurate to a few ``eps`` (2.2e-16); 1e-14 (about 45 ``eps``) is a generous
+#: bound. A central difference divides the difference of two such values by
+#: ``2h``, so its round-off is about ``LOSS_ROUNDOFF * |L| / h`` (1e-9 for a
+#: loss of size 1): differences smaller than that say nothing about the formula.
+LOSS_ROUNDOFF = 1e-14
+#: Pass mark of the single random-direction check (see :func:`check_direction`).
+DIRECTION_TOL = 1e-6
+#: A failing entry is re-measured with the steps ``h / 10`` and ``h / 100`` to
+#: tell a kink inside the step from a wrong formula (see ``_is_kink``).
+SMALLER_STEPS = (10.0, 100.0)
+
+
+@dataclass(frozen=True)
+class ParamCheck:
+    """How the gradient of one parameter array fared.
+
+    ``shape`` is the parameter's shape. ``checked`` counts the entries that
+    were compared (kinks excluded); ``max_rel_error`` is the largest relative
+    error among them (``inf`` for a gradient of the wrong shape or with NaN),
+    found at index ``worst`` where the gradient under test was ``analytic`` and
+    central differences gave ``numeric``. ``failed`` and ``kinks`` list the
+    indices of the entries that failed and of those skipped because the step
+    crossed a kink. ``hint`` names the likely mistake when one is recognised.
+    """
+
+    name: str
+    shape: tuple[int, ...]
+    checked: int
+    max_rel_error: float
+    worst: tuple[int, ...] | None = None
+    analytic: float | None = None
+    numeric: float | None = None
+    failed: tuple[tuple[int, ...], ...] = ()
+    kinks: tuple[tuple[int, ...], ...] = ()
+    hint: str | None = None
+
+    @property
+    def passed(self) -> bool:
+        """True when no compared entry failed and the gradient had the right shape."""
+        return not self.failed and np.isfinite(self.max_rel_error)
+
+    def summary(self, tol: float) -> str:
+        """One line, e.g. ``W1 (3, 4): 12 entries, max relative error 2.1e-10 <= 1e-05, pass``."""
+        head = f"{self.name} {self.shape}: "
+        if not np.isfinite(self.max_rel_error) and self.checked == 0 and self.hint:
+            return head + f"FAIL: {self.hint}"
+        text = head + f"{self.checked} entr{'y' if self.checked == 1 else 'ies'}"
+        if self.kinks:
+            text += f" ({len(self.kinks)} more at a kink, skipped)"
+        text += f", max relative error {self.max_rel_error:.2g}"
+        if self.passed:
+            return text + f" <= {tol:g}, pass"
+        text += f" > {tol:g}, FAIL: {len(self.failed)} wrong, worst at {self.worst}: "
+        text += f"yours {self.analytic:.6g}, central difference {self.numeric:.6g}"
+        return text + (f"; likely cause: {self.hint}" if self.hint else "")
+
+
+@dataclass(frozen=True)
+class Report:
+    """The result of :func:`check_gradients` or :func:`check_sampled`.
+
+    ``params`` maps each parameter name to its :class:`ParamCheck`; ``tol`` is
+    the pass mark of the relative error; ``loss`` the unperturbed loss.
+    ``str(report)`` gives one line per parameter.
+    """
+
+    method: str
+    tol: float
+    loss: float
+    params: dict[str, ParamCheck] = field(default_factory=dict)
+
+    @property
+    def passed(self) -> bool:
+        """True when every parameter passed (entries at a kink do not count)."""
+        return all(p.passed for p in self.params.values())
+
+    @property
+    def failed(self) -> list[str]:
+        """Names of the parameters whose gradient failed."""
+        return [name for name, p in self.params.items() if not p.passed]
+
+    @property
+    def kinks(self) -> list[tuple[str, tuple[int, ...]]]:
+        """``(name, index)`` of every entry skipped because the step crossed a kink."""
+        return [(name, idx) for name, p in self.params.items() for idx in p.kinks]
+
+    @property
+    def max_rel_error(self) -> float:
+        """The largest relative error over all compared entries."""
+        return max((p.max_rel_error for p in self.params.values()), default=0.0)
+
+    def __str__(self) -> str:
+        verdict = "pass" if self.passed else "FAIL"
+        lines = [f"gradient check ({self.method}, pass mark {self.tol:g}): {verdict}"]
+        lines += ["  " + p.summary(self.tol) for p in self.params.values()]
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class DirectionCheck:
+    """The result of :func:`check_direction`.
+
+    ``analytic`` is ``grads . v`` (summed over every parameter), ``numeric`` the
+    central difference ``(L(theta + h v) - L(theta - h v)) / (2h)``, and
+    ``rel_error`` their relative error (with the round-off floor explained in
+    :func:`check_direction`). ``status`` is ``"pass"``, ``"fail"`` or
+    ``"kink"`` (the step along ``v`` crossed a kink: inconclusive, draw another
+    direction). ``n_params`` counts the entries of all parameters together.
+    """
+
+    analytic: float
+    numeric: float
+    rel_error: float
+    tol: float
+    status: str
+    n_params: int
+    hint: str | None = None
+
+    @property
+    def passed(self) -> bool:
+        """False only for a failure; a check skipped at a kink does not fail."""
+        return self.status != "fail"
+
+    def __str__(self) -> str:
+        head = (f"direction check over {self.n_params} parameters: grad . v = {self.analytic:.10g}, "
+                f"central difference {self.numeric:.10g}, relative error {self.rel_error:.2g}")
+        if self.status == "pass":
+            return head + f" <= {self.tol:g}, pass"
+        if self.status == "kink":
+            return head + ": the step crossed a kink (ReLU at 0, max, abs), skipped; try another direction"
+        return head + f" > {self.tol:g}, FAIL" + (f": {self.hint}" if self.hint else "")
+
+
+def _require_float64(params: Params) -> None:
+    for name, p in params.items():
+        if not isinstance(p, np.ndarray) or p.dtype != np.float64 or not p.flags.writeable:
+            raise TypeError(f"parameter {name!r} must be a writeable float64 NumPy array (it is perturbed "
+                            f"in place); got {type(p).__name__} of dtype {getattr(p, 'dtype', None)}")
+
+
+def _loss(loss_fn: LossFn, params: Params) -> float:
+    with np.errstate(all="ignore"):
+        return float(loss_fn(params))
+
+
+def _loss_at(loss_fn: LossFn, params: Params, arr: np.ndarray, idx: tuple[int, ...], value: float) -> float:
+    """The loss with ``arr[idx] = value``; ``arr`` is restored afterwards."""
+    old = arr[idx]
+    try:
+        arr[idx] = value
+        return _loss(loss_fn, params)
+    finally:
+        arr[idx] = old
+
+
+def _noise(loss: float, h: float) -> float:
+    """Round-off of a central difference of step ``h`` of a loss of size ``|loss|``."""
+    return LOSS_ROUNDOFF * abs(loss) / h if np.isfinite(loss) else 0.0
+
+
+def _effective_floor(floor: float, noise: float, tol: float) -> float:
+    # |a - n| <= tol * max(|a| + |n|, noise / tol) passes a difference that is
+    # within round-off however small a and n are.
+    return max(floor, noise / tol)
+
+
+def _is_kink(a: float, f0: float, up: float, down: float, h: float,
+             small: Callable[[float], tuple[float, float]], tol: float, noise: float) -> bool:
+    """Whether a failing comparison is explained by a kink inside the step.
+
+    ``a`` is the gradient under test; ``f0``, ``up``, ``down`` are the loss at
+    the point and at ``+h`` and ``-h`` along the checked coordinate (or
+    direction); ``small(s)`` returns the loss at ``+s`` and ``-s``; ``noise``
+    is the round-off of a central difference of step ``h``.
+
+    A single kink at distance ``t < h`` from the point leaves one one-sided
+    slope exact and bends the other by ``jump``: the central difference lands
+    half-way, ``jump / 2`` away from the right answer. A smooth loss bends both
+    slopes by only ``h |L''| / 2``. So a kink is declared when
+
+    1. the one-sided slopes ``(up - f0) / h`` and ``(f0 - down) / h`` disagree
+       by ``jump``, well beyond round-off, and the mismatch ``|a - n|`` is no
+       larger than ``jump`` (a kink does not excuse a larger error); and
+    2. with a smaller step ``s`` (``h / 10``, then ``h / 100``) either the
+       mismatch is gone (the kink lies between ``s`` and ``h``), or the jump
+       shrank much less than tenfold, as it does at a kink within ``s`` of the
+       point (a smooth loss's jump shrinks in proportion to the step, and a
+       wrong gradient stays wrong at any step).
+    """
+    d_up, d_down = (up - f0) / h, (f0 - down) / h
+    jump = abs(d_up - d_down)
+    n = (up - down) / (2.0 * h)
+    if not (jump > 8.0 * noise and abs(a - n) <= jump):
+        return False
+    for factor in SMALLER_STEPS:
+        s = h / factor
+        noise_s = noise * factor
+        up_s, down_s = small(s)
+        n_s = (up_s - down_s) / (2.0 * s)
+        if abs(a - n_s) <= tol * max(abs(a) + abs(n_s), noise_s / tol):
+            return True
+        jump_s = abs((up_s - f0) / s - (f0 - down_s) / s)
+        if jump_s > 3.0 * jump / factor + 8.0 * noise_s:
+            return True
+    return False
+
+
+def _check_entries(loss_fn: LossFn, params: Params, name: str, got: Any,
+                   indices: Iterable[tuple[int, ...]] | None, f0: float, h: float, tol: float,
+                   floor: float) -> ParamCheck:
+    """Compare ``got`` with central differences at ``indices`` (all entries if ``None``)."""
+    arr = params[name]
+    shape = tuple(arr.shape)
+    g = as_array(got)
+    if g is None or g.shape != arr.shape:
+        hint = (f"no gradient for {name}" if got is None and g is None
+                else diagnose(np.zeros(shape), got) or f"shape {shape} expected")
+        return ParamCheck(name, shape, 0, float("inf"), hint=hint)
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        g = g.astype(np.float64)
+    noise = _noise(f0, h)
+    eff_floor = _effective_floor(floor, noise, tol)
+    full = indices is None
+    numeric = np.full(shape, np.nan)
+    worst, worst_err = None, -1.0
+    failed: list[tuple[int, ...]] = []
+    kinks: list[tuple[int, ...]] = []
+    visited = 0
+    for idx in (np.ndindex(shape) if full else indices):
+        visited += 1
+        old = float(arr[idx])
+        up = _loss_at(loss_fn, params, arr, idx, old + h)
+        down = _loss_at(loss_fn, params, arr, idx, old - h)
+        n = (up - down) / (2.0 * h)
+        numeric[idx] = n
+        a = float(g[idx])
+        err = float(rel_error(a, n, eff_floor))
+        if np.isnan(err):
+            err = float("inf")
+        if err > tol:
+            def small(s: float, idx: tuple[int, ...] = idx, old: float = old) -> tuple[float, float]:
+                return (_loss_at(loss_fn, params, arr, idx, old + s),
+                        _loss_at(loss_fn, params, arr, idx, old - s))
+            if np.isfinite(err) and _is_kink(a, f0, up, down, h, small, tol, noise):
+                kinks.append(idx)
+                continue
+            failed.append(idx)
+        if err > worst_err:
+            worst, worst_err = idx, err
+    checked = visited - len(kinks)
+    if worst is None:
+        return ParamCheck(name, shape, checked, 0.0, kinks=tuple(kinks))
+    hint = None
+    if failed and full:
+        hint = diagnose(numeric, got)
+    return ParamCheck(name, shape, checked, worst_err, worst, float(g[worst]), float(numeric[worst]),
+                      tuple(failed), tuple(kinks), hint)
+
+
+def check_gradients(loss_fn: LossFn, params: Params, grads: Mapping[str, Any], *, h: float = H,
+                    tol: float = NUMERIC_TOL, floor: float = FLOOR) -> Report:
+    """Compare every entry of ``grads`` with central differences of ``loss_fn``.
+
+    ``params`` maps names to float64 arrays of any shapes (for an MLP:
+    ``W1 (n_in, n_hid)``, ``b1 (n_hid,)``, ...); ``grads`` maps the same names
+    to the gradients under test, each of its parameter's shape. Cost:
+    ``1 + 2 * (total number of entries)`` evaluations of the loss, so use it on
+    small networks; :func:`check_sampled` and :func:`check_direction` scale.
+
+    Tolerance: an entry passes when ``rel_error <= tol`` (``NUMERIC_TOL``,
+    1e-5: the central difference itself is good to about 1e-10 to 1e-8). The
+    floor of the relative error is raised to ``noise / tol``, where ``noise =
+    LOSS_ROUNDOFF * |L| / h`` is the round-off of a central difference: two
+    values closer than that are equal as far as the loss can tell.
+
+    Kinks: where ``+h`` or ``-h`` crosses a kink (ReLU at 0, max, abs) the
+    central difference is not the derivative. A failing entry whose one-sided
+    differences show a kink (see ``_is_kink``) is listed in ``kinks`` and
+    skipped rather than failed. Returns a :class:`Report`.
+    """
+    _require_float64(params)
+    f0 = _loss(loss_fn, params)
+    checks = {name: _check_entries(loss_fn, params, name, grads.get(name), None, f0, h, tol, floor)
+              for name in params}
+    return Report("full central differences", tol, f0, checks)
+
+
+def check_sampled(loss_fn: LossFn, params: Params, grads: Mapping[str, Any], k: int,
+                  rng: np.random.Generator | int, *, h: float = H, tol: float = NUMERIC_TOL,
+                  floor: float = FLOOR) -> Report:
+    """Like :func:`check_gradients`, on ``k`` random entries of each parameter array.
+
+    The entries are drawn without replacement by ``rng`` (a
+    ``np.random.Generator``, or an int seed for one), all of them when an
+    array has at most ``k``. Cost: ``1 + 2 * k * len(params)`` evaluations of
+    the loss, whatever the size of the arrays. A mistake that touches a whole
+    array (a wrong formula) shows in any entry; a mistake in a single entry is
+    caught only with probability ``k / size``, which is what
+    :func:`check_direction` is for. Tolerances and kinks as in
+    :func:`check_gradients`.
+    """
+    _require_float64(params)
+    rng = np.random.default_rng(rng)
+    f0 = _loss(loss_fn, params)
+    checks = {}
+    for name, arr in params.items():
+        size = arr.size
+        flat = rng.choice(size, size=min(k, size), replace=False)
+        indices = [tuple(int(i) for i in np.unravel_index(j, arr.shape)) for j in np.sort(flat)]
+        checks[name] = _check_entries(loss_fn, params, name, grads.get(name), indices, f0, h, tol, floor)
+    return Report(f"{k} sampled entries per array", tol, f0, checks)
+
+
+def random_direction(params: Params, rng: np.random.Generator | int) -> dict[str, np.ndarray]:
+    """A random unit vector over all parameters, as arrays of the parameters' shapes.
+
+    Each entry has a random sign and a magnitude drawn uniformly from [1, 2]
+    before the whole vector is scaled to length 1 (see :func:`check_direction`
+    for why the magnitudes stay away from 0).
+    """
+    rng = np.random.default_rng(rng)
+    v = {name: rng.choice([-1.0, 1.0], size=np.shape(p)) * rng.uniform(1.0, 2.0, size=np.shape(p))
+         for name, p in params.items()}
+    norm = np.sqrt(sum(float(np.sum(x * x)) for x in v.values()))
+    return {name: x / norm for name, x in v.items()}
+
+
+def check_direction(loss_fn: LossFn, params: Params, grads: Mapping[str, Any],
+                    rng: np.random.Generator | int, *, direction: Params | None = None, h: float = H,
+                    tol: float = DIRECTION_TOL) -> DirectionCheck:
+    """Check all of ``grads`` at once along one random direction ``v``.
+
+    Compares the directional derivative ``grads . v`` (the sum over every
+    parameter of ``(grads[name] * v[name]).sum()``) with the central difference
+    ``(L(theta + h v) - L(theta - h v)) / (2h)``. Cost: two evaluations of the
+    loss whatever the number of parameters (three more when it fails, to look
+    for a kink). ``params``, ``grads`` and ``loss_fn`` as in
+    :func:`check_gradients`; ``v`` comes from :func:`random_direction` with
+    ``rng`` unless ``direction`` gives it.
+
+    Why a wrong gradient almost surely fails: write the gradient under test as
+    ``g + e`` with ``g`` the true one. The check measures ``e . v``. For any
+    ``e != 0`` the directions with ``e . v = 0`` form a hyperplane, which a
+    direction with a continuous distribution hits with probability 0; so a
+    wrong gradient is missed only when ``|e . v|`` falls below the tolerance.
+    ``v`` has random signs, so errors in different entries cannot cancel
+    systematically, and magnitudes within a factor 2 of each other (never near
+    0), so an error confined to one entry ``i`` is always seen: ``|e . v| >=
+    |e_i| / |u|`` while ``|g . v| <= 2 * sum|g| / |u|`` (``u`` the vector before
+    scaling), hence a single wrong entry is caught whatever the draw once
+    ``|e_i| > 4 * tol * sum|g|`` (plus the round-off allowance).
+
+    Tolerance: ``tol`` (``DIRECTION_TOL``, 1e-6) on the relative error of the
+    two numbers. With ``|v| = 1`` the step along the line is ``h`` and the
+    central difference is good to about 1e-10 relative, as for one entry; the
+    tolerance is tighter than ``NUMERIC_TOL`` because one number stands for
+    all entries and a small error in one entry is diluted in the sum. Since
+    ``grads . v`` can be close to 0 by chance, the floor of the relative error
+    is ``noise / tol`` with ``noise = LOSS_ROUNDOFF * |L| / h``, the round-off
+    of the central difference. Returns a :class:`DirectionCheck`.
+    """
+    _require_float64(params)
+    v = dict(direction) if direction is not None else random_direction(params, rng)
+    n_params = sum(int(np.size(p)) for p in params.values())
+    analytic = 0.0
+    hint = None
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for name, p in params.items():
+            g = as_array(grads.get(name))
+            if g is None or g.shape != p.shape:
+                hint = f"{name}: " + (diagnose(np.zeros(p.shape), grads.get(name)) or f"shape {p.shape} expected")
+                analytic = float("nan")
+                break
+            analytic += float(np.sum(g.astype(np.float64) * v[name]))
+    saved = {name: p.copy() for name, p in params.items()}
+
+    def loss_along(t: float) -> float:
+        try:
+            for name, p in params.items():
+                np.add(saved[name], t * v[name], out=p)
+            return _loss(loss_fn, params)
+        finally:
+            for name, p in params.items():
+                p[...] = saved[name]
+
+    up, down = loss_along(h), loss_along(-h)
+    numeric = (up - down) / (2.0 * h)
+    noise = _noise(max(abs(up), abs(down)), h)
+    err = float(rel_error(analytic, numeric, _effective_floor(FLOOR, noise, tol)))
+    if np.isnan(err):
+        err = float("inf")
+    status = "pass" if err <= tol else "fail"
+    if status == "fail" and hint is None and np.isfinite(err):
+        f0 = _loss(loss_fn, params)
+        if _is_kink(analytic, f0, up, down, h, lambda s: (loss_along(s), loss_along(-s)), tol, noise):
+            status = "kink"
+    return DirectionCheck(analytic, numeric, err, tol, status, n_params, hint)

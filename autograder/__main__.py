@@ -1,0 +1,85 @@
+"""Command line of the instructor tools: ``python -m autograder {course,grade,demo}``.
+
+* ``course``: regenerate ``course/`` from ``solutions/`` (``make course``).
+* ``grade [SUBMISSIONS]``: autograde ``SUBMISSIONS/<student>/<lesson>/<lesson>.ipynb``,
+  write feedback and CSVs into the instructor folder; without a folder, build
+  and grade the bundled demo class and compare with its expected scores
+  (``make grade``).
+* ``demo OUT``: only write the demo class to ``OUT``.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+from . import demo, pipeline
+
+
+def print_table(run: pipeline.GradeRun, expected: list[demo.Expected] | None = None) -> bool:
+    """Print one row per student and lesson; with ``expected``, mark each row ok or not."""
+    totals = pipeline.totals(run.scores)
+    want = {(e.student, e.lesson): e for e in expected or []}
+    ok = True
+    print(f"\n{'student':<40} {'lesson':<22} {'score':>9}" + ("   expected" if expected else ""))
+    for (student, lesson), (score, max_score) in sorted(totals.items()):
+        line = f"{student:<40} {lesson:<22} {score:>4g} / {max_score:<3g}"
+        if expected:
+            e = want.get((student, lesson))
+            good = e is not None and e.low <= score <= e.high
+            ok &= good
+            line += f"   {e.low:g}" + ("" if e is None or e.low == e.high else f"-{e.high:g}") + ("  ok" if good else "  MISMATCH")
+        print(line)
+    missing = set(want) - set(totals)
+    for student, lesson in sorted(missing):
+        print(f"{student:<40} {lesson:<22} {'not graded':>9}   MISMATCH")
+        ok = False
+    for r in run.rejected:
+        print(f"{r.student:<40} {r.lesson:<22} rejected: {r.reason}")
+    print(f"\nfeedback: {run.instructor / 'feedback'}/<student>/<lesson>/<lesson>.html")
+    print(f"grades:   {run.summary_csv} (per lesson), {run.csv_path} (per exercise)")
+    return ok
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    sub.add_parser("course", help="regenerate course/ from solutions/")
+    g = sub.add_parser("grade", help="autograde a folder of submissions (default: the demo class)")
+    g.add_argument("submissions", nargs="?", type=Path)
+    g.add_argument("--instructor", type=Path, default=pipeline.DEFAULT_INSTRUCTOR,
+                   help="folder for submitted/, autograded/, feedback/, the gradebook and CSVs")
+    g.add_argument("--timeout", type=int, default=None, help="seconds a cell may run (default 20)")
+    d = sub.add_parser("demo", help="write the demo class")
+    d.add_argument("out", type=Path)
+    d.add_argument("--all", action="store_true", help="one student per known mistake, not only the first per task")
+    args = parser.parse_args(argv)
+
+    if args.cmd == "course":
+        for path in pipeline.generate_course():
+            print(f"generated {path.relative_to(pipeline.REPO)}")
+        return 0
+    if args.cmd == "demo":
+        expected = demo.build_class(args.out, "all" if args.all else "demo")
+        by_student = defaultdict(list)
+        for e in expected:
+            by_student[e.student].append(e.lesson)
+        print(f"wrote {len(by_student)} students to {args.out}")
+        return 0
+    expected = None
+    submissions = args.submissions
+    if submissions is None:
+        submissions = args.instructor / "demo_class"
+        expected = demo.build_class(submissions)
+        print(f"No folder given: grading the demo class in {submissions}")
+    if not submissions.is_dir():
+        print(f"error: {submissions} is not a folder of <student>/<lesson>/<lesson>.ipynb", file=sys.stderr)
+        return 2
+    run = pipeline.grade(submissions, args.instructor, args.timeout)
+    ok = print_table(run, expected)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

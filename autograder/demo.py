@@ -1,0 +1,117 @@
+"""A synthetic class, built from ``solutions/`` and ``course/``, with known scores.
+
+Students (per lesson): ``correct`` (the reference solutions), ``blank`` (the
+student notebook untouched), ``raises`` (its first exercise raises when
+called), ``loops`` (its second exercise never returns: the cell timeout must
+stop it and the batch must finish), and one student per typical mistake of
+:mod:`autograder.mistakes` (the demo takes each task's first; ``all`` takes
+every one). :func:`build_class` returns the score each must get.
+"""
+from __future__ import annotations
+
+import re
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+from . import mistakes as mistakes_pkg
+from .pipeline import COURSE, SOLUTIONS, lessons, notebook_name
+
+SOLUTION_MARKERS = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*$")
+BEGIN = re.compile(r"^(\s*)### BEGIN SOLUTION\s*$")
+
+
+def solution_sources(lesson: str) -> dict[str, str]:
+    """``{grade_id: reference source}`` of the solution cells, markers removed."""
+    nb = nbformat.read(SOLUTIONS / lesson / notebook_name(lesson), as_version=4)
+    out = {}
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("solution"):
+            out[meta["grade_id"]] = "\n".join(
+                ln for ln in cell.source.splitlines() if not SOLUTION_MARKERS.match(ln))
+    return out
+
+
+def inject(lesson: str, task: str, statement: str) -> str:
+    """The reference solution of ``task`` with ``statement`` run first inside its body."""
+    nb = nbformat.read(SOLUTIONS / lesson / notebook_name(lesson), as_version=4)
+    for cell in nb.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == task:
+            lines = []
+            for ln in cell.source.splitlines():
+                m = BEGIN.match(ln)
+                if m:
+                    lines.append(f"{m.group(1)}{statement}")
+                elif not SOLUTION_MARKERS.match(ln):
+                    lines.append(ln)
+            return "\n".join(lines)
+    raise KeyError(f"{lesson} has no solution cell {task!r}")
+
+
+def graded_tasks(lesson: str) -> dict[str, float]:
+    """``{task: points}`` of a lesson, from its test cells (``test_<task>``)."""
+    nb = nbformat.read(SOLUTIONS / lesson / notebook_name(lesson), as_version=4)
+    return {c.metadata["nbgrader"]["grade_id"].removeprefix("test_"): float(c.metadata["nbgrader"]["points"])
+            for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")}
+
+
+def submission(lesson: str, replace: dict[str, str]) -> nbformat.NotebookNode:
+    """The student notebook of ``lesson`` with solution cells replaced by ``{grade_id: source}``."""
+    nb = nbformat.read(COURSE / lesson / notebook_name(lesson), as_version=4)
+    for cell in nb.cells:
+        gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if gid in replace:
+            cell.source = replace[gid]
+    return nb
+
+
+@dataclass(frozen=True)
+class Expected:
+    """The score a demo student must get in a lesson, and the words its feedback must contain."""
+
+    student: str
+    lesson: str
+    low: float
+    high: float
+    feedback: tuple[str, ...] = ()
+
+
+def build_class(out: Path, which: str = "demo", only: list[str] | None = None) -> list[Expected]:
+    """Write a class of submissions to ``out/<student>/<lesson>/<lesson>.ipynb``.
+
+    ``which`` is ``"demo"`` (each task's first mistake) or ``"all"`` (every
+    mistake). ``only`` restricts the lessons. Returns the expected scores.
+    """
+    if out.exists():
+        shutil.rmtree(out)
+    expected: list[Expected] = []
+    for lesson in only or lessons():
+        points = graded_tasks(lesson)
+        total = sum(points.values())
+        tasks = list(points)
+        correct = solution_sources(lesson)
+        students: dict[str, tuple[dict[str, str], float, tuple[str, ...]]] = {
+            "correct": (correct, total, ()),
+            "blank": ({}, 0.0, ("not implemented yet",)),
+        }
+        if tasks:
+            students["raises"] = (correct | {tasks[0]: inject(lesson, tasks[0], 'raise ValueError("a bug in my code")')},
+                                  total - points[tasks[0]], ("ValueError: a bug in my code",))
+        if len(tasks) > 1:
+            students["loops"] = (correct | {tasks[1]: inject(lesson, tasks[1], "while True: pass")},
+                                 total - points[tasks[1]], ("did not finish",))
+        seen: set[str] = set()
+        for m in mistakes_pkg.for_lesson(lesson):
+            if which == "demo" and m.task in seen:
+                continue
+            seen.add(m.task)
+            students[m.student] = (correct | {m.task: m.code}, total - points[m.task], (m.feedback,))
+        for student, (replace, score, words) in students.items():
+            path = out / student / lesson / notebook_name(lesson)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            nbformat.write(submission(lesson, replace), path)
+            expected.append(Expected(student, lesson, score, score, words))
+    return expected

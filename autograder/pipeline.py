@@ -1,0 +1,233 @@
+"""The instructor loop on top of nbgrader: generate, collect, autograde, feedback, export.
+
+Every step runs nbgrader from the repository root, so ``nbgrader_config.py``
+applies; the instructor folder (submissions, autograded copies, feedback, the
+gradebook, the CSVs) is ``instructor/`` unless another is given.
+"""
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+REPO = Path(__file__).resolve().parent.parent
+SOLUTIONS = REPO / "solutions"
+COURSE = REPO / "course"
+DEFAULT_INSTRUCTOR = REPO / "instructor"
+
+
+class NbgraderError(RuntimeError):
+    """An nbgrader command failed; the message ends with the tail of its log."""
+
+
+def lessons() -> list[str]:
+    """Lesson ids (``01_derivatives``, ...) in order: the folders of ``solutions/``."""
+    return sorted(p.name for p in SOLUTIONS.iterdir() if p.is_dir() and p.name[:2].isdigit())
+
+
+def notebook_name(lesson: str) -> str:
+    """The file name of a lesson's notebook: ``01_derivatives.ipynb``."""
+    return f"{lesson}.ipynb"
+
+
+def gradebook_url(instructor: Path) -> str:
+    """The gradebook URL nbgrader uses for ``instructor`` (``BACKPROP_DB_URL`` overrides)."""
+    return os.environ.get("BACKPROP_DB_URL", f"sqlite:///{instructor / 'gradebook.db'}")
+
+
+@dataclass
+class Nbgrader:
+    """Runs nbgrader commands against one instructor folder, logging to ``instructor/logs``."""
+
+    instructor: Path = DEFAULT_INSTRUCTOR
+    cell_timeout: int | None = None
+
+    def env(self) -> dict[str, str]:
+        # nbgrader runs `alembic` and kernels by PATH: put this interpreter's bin/ first
+        path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+        env = dict(os.environ, PATH=path, BACKPROP_INSTRUCTOR_DIR=str(self.instructor),
+                   PYTHONWARNINGS="ignore", PYDEVD_DISABLE_FILE_VALIDATION="1")
+        if self.cell_timeout is not None:
+            env["BACKPROP_CELL_TIMEOUT"] = str(self.cell_timeout)
+        return env
+
+    def run(self, *args: str) -> str:
+        """Run ``nbgrader ARGS`` from the repo root; return its log, raise :class:`NbgraderError` on failure."""
+        self.instructor.mkdir(parents=True, exist_ok=True)
+        proc = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=REPO, env=self.env(),
+                              capture_output=True, text=True)
+        log = proc.stdout + proc.stderr
+        logs = self.instructor / "logs"
+        logs.mkdir(exist_ok=True)
+        with open(logs / "nbgrader.log", "a") as fh:
+            fh.write(f"$ nbgrader {' '.join(args)}\n{log}\n")
+        if proc.returncode != 0:
+            tail = "\n".join(log.splitlines()[-25:])
+            raise NbgraderError(f"nbgrader {' '.join(args)} failed (exit {proc.returncode}):\n{tail}")
+        return log
+
+    def generate(self, lesson: str, release_dir: Path | None = None) -> None:
+        """Generate the student version of ``lesson`` (into ``course/`` unless ``release_dir``)."""
+        args = ["generate_assignment", lesson, "--force"]
+        if release_dir is not None:
+            args.append(f"--CourseDirectory.release_directory={release_dir}")
+        self.run(*args)
+
+    def autograde(self, lesson: str) -> None:
+        """Autograde every submission of ``lesson`` in ``instructor/submitted``."""
+        self.run("autograde", lesson, "--force")
+
+    def feedback(self, lesson: str) -> None:
+        """Write the HTML feedback of every autograded submission of ``lesson``."""
+        self.run("generate_feedback", lesson, "--force")
+
+    def export(self, path: Path) -> None:
+        """nbgrader's own CSV: one row per student and lesson."""
+        self.run("export", f"--to={path}")
+
+
+def generate_course(release_dir: Path | None = None, instructor: Path | None = None) -> list[Path]:
+    """Regenerate the student notebooks of every lesson; returns their paths.
+
+    ``release_dir`` defaults to ``course/``; ``instructor`` to ``instructor/``
+    (its gradebook records the source cells, hidden tests included, which
+    autograding restores).
+    """
+    runner = Nbgrader(instructor or DEFAULT_INSTRUCTOR)
+    out = []
+    for lesson in lessons():
+        runner.generate(lesson, release_dir)
+        out.append((release_dir or COURSE) / lesson / notebook_name(lesson))
+    return out
+
+
+@dataclass
+class Rejected:
+    """A file of a submission that could not be graded, and why."""
+
+    student: str
+    lesson: str
+    reason: str
+
+
+def collect(submissions: Path, instructor: Path) -> tuple[dict[str, list[str]], list[Rejected]]:
+    """Copy ``submissions/<student>/<lesson>/<lesson>.ipynb`` into ``instructor/submitted``.
+
+    Returns ``({lesson: [students]}, rejected)``. A file that is not a readable
+    notebook is rejected with a reason instead of stopping the batch.
+    """
+    by_lesson: dict[str, list[str]] = {}
+    rejected: list[Rejected] = []
+    known = set(lessons())
+    for student_dir in sorted(p for p in submissions.iterdir() if p.is_dir()):
+        for lesson_dir in sorted(p for p in student_dir.iterdir() if p.is_dir()):
+            student, lesson = student_dir.name, lesson_dir.name
+            if lesson not in known:
+                rejected.append(Rejected(student, lesson, f"unknown lesson folder {lesson!r}"))
+                continue
+            src = lesson_dir / notebook_name(lesson)
+            if not src.exists():
+                rejected.append(Rejected(student, lesson, f"no {notebook_name(lesson)} in the folder"))
+                continue
+            try:
+                nbformat.validate(nbformat.read(src, as_version=4))
+            except Exception as exc:  # noqa: BLE001 - any unreadable file is rejected, not fatal
+                rejected.append(Rejected(student, lesson, f"not a valid notebook: {type(exc).__name__}: {exc}"[:300]))
+                continue
+            dst = instructor / "submitted" / student / lesson
+            if dst.exists():
+                shutil.rmtree(dst)
+            shutil.copytree(lesson_dir, dst)
+            by_lesson.setdefault(lesson, []).append(student)
+    return by_lesson, rejected
+
+
+@dataclass
+class TaskScore:
+    """One graded exercise of one student's lesson."""
+
+    student: str
+    lesson: str
+    task: str
+    score: float
+    max_score: float
+
+
+def read_scores(instructor: Path) -> list[TaskScore]:
+    """Every autograded test cell's score from the gradebook."""
+    from nbgrader.api import Gradebook
+
+    rows = []
+    with Gradebook(gradebook_url(instructor)) as gb:
+        for assignment in gb.assignments:
+            for sub in assignment.submissions:
+                for nb in sub.notebooks:
+                    for grade in nb.grades:
+                        if grade.cell.cell_type != "code":
+                            continue
+                        task = grade.name.removeprefix("test_")
+                        rows.append(TaskScore(sub.student.id, assignment.name, task,
+                                              float(grade.score), float(grade.max_score)))
+    return sorted(rows, key=lambda r: (r.student, r.lesson, r.task))
+
+
+def write_task_csv(rows: list[TaskScore], path: Path) -> None:
+    """One row per student, lesson and exercise: the CSV an instructor reads."""
+    with open(path, "w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["student", "lesson", "exercise", "score", "max_score"])
+        for r in rows:
+            writer.writerow([r.student, r.lesson, r.task, f"{r.score:g}", f"{r.max_score:g}"])
+
+
+def totals(rows: list[TaskScore]) -> dict[tuple[str, str], tuple[float, float]]:
+    """``{(student, lesson): (score, max_score)}`` summed over exercises."""
+    out: dict[tuple[str, str], tuple[float, float]] = {}
+    for r in rows:
+        s, m = out.get((r.student, r.lesson), (0.0, 0.0))
+        out[(r.student, r.lesson)] = (s + r.score, m + r.max_score)
+    return out
+
+
+def feedback_path(instructor: Path, student: str, lesson: str) -> Path:
+    """Where nbgrader writes a student's HTML feedback for a lesson."""
+    return instructor / "feedback" / student / lesson / f"{lesson}.html"
+
+
+@dataclass
+class GradeRun:
+    """What one grading run produced."""
+
+    instructor: Path
+    scores: list[TaskScore]
+    rejected: list[Rejected]
+    csv_path: Path
+    summary_csv: Path
+
+
+def grade(submissions: Path, instructor: Path = DEFAULT_INSTRUCTOR, cell_timeout: int | None = None) -> GradeRun:
+    """Autograde a folder of submissions, write feedback and CSVs.
+
+    ``submissions`` is laid out ``<student>/<lesson>/<lesson>.ipynb``. Each
+    lesson is graded for all its students in one nbgrader command.
+    """
+    instructor.mkdir(parents=True, exist_ok=True)
+    runner = Nbgrader(instructor, cell_timeout)
+    by_lesson, rejected = collect(submissions, instructor)
+    for lesson in sorted(by_lesson):
+        # records the source cells (with hidden tests) in this gradebook, without touching course/
+        runner.generate(lesson, release_dir=instructor / "release")
+        runner.autograde(lesson)
+        runner.feedback(lesson)
+    scores = read_scores(instructor)
+    csv_path = instructor / "grades_by_exercise.csv"
+    write_task_csv(scores, csv_path)
+    summary_csv = instructor / "grades.csv"
+    runner.export(summary_csv)
+    return GradeRun(instructor, scores, rejected, csv_path, summary_csv)

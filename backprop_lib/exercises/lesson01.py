@@ -1,0 +1,200 @@
+"""Checks of lesson 01, derivatives and the chain rule.
+
+Tasks: ``central_difference``, ``sigmoid_prime``, ``composite_derivative``,
+``dL_dw``. Each ``check_<task>(fn, rng=None)`` runs a few seeded cases when
+``rng`` is None (the self-check) and fresh cases of random shapes otherwise
+(the hidden test). Expected values come from SymPy and finite differences.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, NamedTuple
+
+import numpy as np
+import sympy as sp
+
+from .. import gradcheck
+from ..checks import CheckFailed, call_student, check_derivative, compare, passed
+from ..symbolic import Symbolic, sigmoid, to_numpy
+from . import random_shape, visible_rng
+
+
+class Elementary(NamedTuple):
+    """A one-variable function for chain-rule exercises, with a safe input range."""
+
+    name: str
+    sym: Callable[[sp.Expr], sp.Expr]
+    low: float
+    high: float
+
+
+#: Functions the checks compose; each is defined (and smooth) on [low, high].
+POOL = [
+    Elementary("sin", sp.sin, -3.0, 3.0),
+    Elementary("exp", sp.exp, -2.0, 2.0),
+    Elementary("tanh", sp.tanh, -2.0, 2.0),
+    Elementary("square", lambda u: u ** 2, -2.0, 2.0),
+    Elementary("cube", lambda u: u ** 3, -1.5, 1.5),
+    Elementary("sigmoid", sigmoid, -3.0, 3.0),
+    Elementary("softplus", lambda u: sp.log(1 + sp.exp(u)), -3.0, 3.0),
+]
+
+
+def _numpy_fn(e: Elementary, derivative: bool = False) -> Callable[[np.ndarray], np.ndarray]:
+    u = sp.Symbol("u", real=True)
+    expr = sp.diff(e.sym(u), u) if derivative else e.sym(u)
+    fn = to_numpy(expr, [u])
+    fn.__name__ = f"{e.name}_prime" if derivative else e.name
+    return fn
+
+
+def _inputs(rng: np.random.Generator, low: float, high: float, hidden: bool) -> np.ndarray:
+    shape = random_shape(rng) if hidden else (5,)
+    return rng.uniform(low, high, size=shape)
+
+
+# --- Exercise 1: central_difference ------------------------------------------------
+
+def check_central_difference(fn: Callable[..., Any], rng: np.random.Generator | None = None) -> None:
+    """``fn(f, x, h)`` must return ``(f(x + h) - f(x - h)) / (2h)`` element-wise.
+
+    ``x`` is a float or an array of any shape; ``f`` an element-wise NumPy
+    function. With the default ``h`` the result must match SymPy's derivative
+    to 1e-6.
+    """
+    hidden = rng is not None
+    rng = rng if hidden else visible_rng()
+    name = "central_difference"
+    mistakes = {
+        "this is the forward difference (f(x+h) - f(x)) / h: use the points on both sides, x+h and x-h":
+            lambda f, x, h: (f(x + h) - f(x)) / h,
+        "this is the backward difference (f(x) - f(x-h)) / h: use x+h and x-h":
+            lambda f, x, h: (f(x) - f(x - h)) / h,
+        "you divide by h, but x+h and x-h are 2h apart: divide by 2*h":
+            lambda f, x, h: (f(x + h) - f(x - h)) / h,
+        "operator precedence: `/ 2 * h` divides by 2 and then MULTIPLIES by h; write `/ (2 * h)`":
+            lambda f, x, h: (f(x + h) - f(x - h)) / 2 * h,
+    }
+    picks = rng.choice(len(POOL), size=4 if hidden else 3, replace=False)
+    n = 0
+    for i in picks:
+        e = POOL[int(i)]
+        f = _numpy_fn(e)
+        x = _inputs(rng, e.low, e.high, hidden)
+        h = float(rng.choice([1e-1, 3e-2, 1e-2]))
+        inputs = {"f": f, "x": x, "h": h}
+        expected = (f(x + h) - f(x - h)) / (2 * h)
+        got = call_student(fn, name, f, x, h, forbidden=[gradcheck.central_difference])
+        compare(name, expected, got, inputs, tol=1e-8, mistakes=mistakes)
+        # the default step must be small enough to give the derivative itself
+        exact = _numpy_fn(e, derivative=True)(x)
+        got = call_student(fn, name, f, x, forbidden=[gradcheck.central_difference])
+        compare(f"{name} with its default h", exact, got, {"f": f, "x": x}, tol=1e-6, floor=1e-6,
+                mistakes={"your default h is too large (or too small): 1e-5 is a good choice for "
+                          "central differences in float64": lambda f, x: (f(x + 1e-2) - f(x - 1e-2)) / 2e-2})
+        n += 2
+    passed(name, n, "equals (f(x+h) - f(x-h)) / 2h, and matches sympy.diff with the default h")
+
+
+# --- Exercise 2: sigmoid_prime --------------------------------------------------
+
+def _sig(z: np.ndarray) -> np.ndarray:
+    with np.errstate(all="ignore"):
+        return 1.0 / (1.0 + np.exp(-z))
+
+
+SIGMOID_MISTAKES = {
+    "you computed z * (1 - z): the shortcut a * (1 - a) needs a = sigmoid(z) first":
+        lambda z: z * (1 - z),
+    "you returned sigmoid(z) itself, not its derivative": lambda z: _sig(z),
+    "a sign is wrong: the derivative is sigmoid(z) * (1 - sigmoid(z))":
+        lambda z: _sig(z) * (1 + _sig(z)),
+    "the factor sigmoid(z) is missing: the derivative is sigmoid(z) * (1 - sigmoid(z))":
+        lambda z: 1 - _sig(z),
+}
+
+
+def check_sigmoid_prime(fn: Callable[..., Any], rng: np.random.Generator | None = None) -> None:
+    """``fn(z)`` must return the derivative of the sigmoid at every element of ``z``."""
+    hidden = rng is not None
+    rng = rng if hidden else visible_rng()
+    forward = Symbolic(lambda z: sigmoid(z), "z")
+    cases = [{"z": _inputs(rng, -6.0, 6.0, hidden)} for _ in range(3 if hidden else 1)]
+    cases.append({"z": np.array([-30.0, -8.0, 0.0, 8.0, 30.0])})
+    check_derivative(fn, forward, "z", cases, name="sigmoid_prime", mistakes=SIGMOID_MISTAKES)
+
+
+# --- Exercise 3: composite_derivative ----------------------------------------------
+
+def check_composite_derivative(fn: Callable[..., Any], rng: np.random.Generator | None = None) -> None:
+    """``fn(f_prime, g, g_prime)`` must return a function of x giving d/dx f(g(x)).
+
+    Each composite of two functions from :data:`POOL` is differentiated by SymPy.
+    """
+    hidden = rng is not None
+    rng = rng if hidden else visible_rng()
+    name = "composite_derivative"
+    mistakes = {
+        "f' is evaluated at x, but the chain rule needs f' at the inner value g(x): f_prime(g(x)) * g_prime(x)":
+            lambda f_prime, g, g_prime, x: f_prime(x) * g_prime(x),
+        "the inner derivative g'(x) is missing: multiply by g_prime(x)":
+            lambda f_prime, g, g_prime, x: f_prime(g(x)),
+        "you multiplied the derivatives of f and g at the same point g(x): g' is needed at x":
+            lambda f_prime, g, g_prime, x: f_prime(g(x)) * g_prime(g(x)),
+    }
+    pairs = [(int(i), int(j)) for i, j in rng.integers(0, len(POOL), size=(4 if hidden else 3, 2)) if i != j]
+    if not pairs:  # the draw above can, rarely, pick only equal pairs
+        pairs = [(0, 3)]
+    n = 0
+    for i, j in pairs:
+        outer, inner = POOL[i], POOL[j]
+        composite = Symbolic(lambda x: outer.sym(inner.sym(x)), "x")
+        x = _inputs(rng, max(inner.low, -1.5), min(inner.high, 1.5), hidden)
+        f_prime, g, g_prime = _numpy_fn(outer, True), _numpy_fn(inner), _numpy_fn(inner, True)
+        label = f"{name}({f_prime.__name__}, {g.__name__}, {g_prime.__name__})"
+        dydx = call_student(fn, name, f_prime, g, g_prime)
+        if not callable(dydx):
+            raise CheckFailed(f"{label} should return a function of x (define one inside and return it), "
+                              f"but it returned {type(dydx).__name__}")
+        got = call_student(dydx, f"the function returned by {label}", x)
+        inputs = {"f_prime": f_prime, "g": g, "g_prime": g_prime, "x": x}
+        compare(f"{label}(x), the derivative of {outer.name}({inner.name}(x)),",
+                composite.grad("x")(x), got, inputs, mistakes=mistakes)
+        n += 1
+    passed(name, n, "matches sympy.diff of each composite")
+
+
+# --- Exercise 4: dL_dw ------------------------------------------------------------
+
+#: The forward of exercise 4: one sigmoid neuron with a squared error.
+NEURON_LOSS = Symbolic(lambda w, x, b, y: (sigmoid(w * x + b) - y) ** 2, "w x b y")
+
+
+def _neuron(w: Any, x: Any, b: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
+    z = np.asarray(w) * x + b
+    return z, _sig(z)
+
+
+DL_DW_MISTAKES = {
+    "the sigmoid derivative a * (1 - a) is missing from the chain":
+        lambda w, x, b, y: 2 * (_neuron(w, x, b, y)[1] - y) * x,
+    "the sign is flipped: dL/da = 2 * (a - y), not 2 * (y - a)":
+        lambda w, x, b, y: -2 * (_neuron(w, x, b, y)[1] - y) * (lambda a: a * (1 - a))(_neuron(w, x, b, y)[1]) * x,
+    "the factor 2 from the square is missing: dL/da = 2 * (a - y)":
+        lambda w, x, b, y: (lambda a: (a - y) * a * (1 - a) * x)(_neuron(w, x, b, y)[1]),
+    "dz/dw is x (z = w*x + b), but you multiplied by w":
+        lambda w, x, b, y: (lambda a: 2 * (a - y) * a * (1 - a) * w)(_neuron(w, x, b, y)[1]),
+    "you applied the sigmoid derivative to z instead of using a * (1 - a) with a = sigmoid(z)":
+        lambda w, x, b, y: (lambda z, a: 2 * (a - y) * z * (1 - z) * x)(*_neuron(w, x, b, y)),
+}
+
+
+def check_dL_dw(fn: Callable[..., Any], rng: np.random.Generator | None = None) -> None:
+    """``fn(w, x, b, y)`` must return dL/dw for L = (sigmoid(w*x + b) - y)**2, element-wise."""
+    hidden = rng is not None
+    rng = rng if hidden else visible_rng()
+    cases = []
+    for _ in range(3 if hidden else 2):
+        shape = random_shape(rng) if hidden else (4,)
+        cases.append({"w": rng.normal(0, 1.5, shape), "x": rng.normal(0, 1.5, shape),
+                      "b": rng.normal(0, 1, shape), "y": rng.uniform(0, 1, shape)})
+    check_derivative(fn, NEURON_LOSS, "w", cases, name="dL_dw", mistakes=DL_DW_MISTAKES)

@@ -1,0 +1,43 @@
+"""nbgrader configuration of the course, read by every nbgrader command run from the repo root.
+
+Sources live in solutions/, the generated student notebooks in course/; every
+instructor output (submissions, autograded copies, feedback, the gradebook)
+lives in the git-ignored folder instructor/ (override with BACKPROP_INSTRUCTOR_DIR).
+"""
+import os
+
+c = get_config()  # noqa: F821 - provided by nbgrader when it loads this file
+
+here = os.path.dirname(os.path.abspath(__file__))
+instructor = os.environ.get("BACKPROP_INSTRUCTOR_DIR", os.path.join(here, "instructor"))
+
+c.CourseDirectory.root = here
+c.CourseDirectory.source_directory = "solutions"
+c.CourseDirectory.release_directory = "course"
+c.CourseDirectory.submitted_directory = os.path.join(instructor, "submitted")
+c.CourseDirectory.autograded_directory = os.path.join(instructor, "autograded")
+c.CourseDirectory.feedback_directory = os.path.join(instructor, "feedback")
+c.CourseDirectory.solution_directory = os.path.join(instructor, "solution")
+# SQLite by default; a PostgreSQL URL works too (postgresql://user@host/db).
+c.CourseDirectory.db_url = os.environ.get(
+    "BACKPROP_DB_URL", "sqlite:///" + os.path.join(instructor, "gradebook.db"))
+c.CourseDirectory.course_id = "backprop"
+# Lesson folders hold only the notebook; nothing else is released.
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback"]
+
+# A cell that runs longer than this is interrupted (a student's infinite loop):
+# its cell scores 0 and grading goes on with the next cell.
+c.Execute.timeout = int(os.environ.get("BACKPROP_CELL_TIMEOUT", "20"))
+c.Execute.interrupt_on_timeout = True
+
+# A deleted test cell comes back from the gradebook, so it is graded (and fails
+# honestly) instead of stopping the whole notebook.
+c.OverwriteCells.add_missing_cells = True
+
+# Feedback never shows hidden tests or a traceback into test code: see
+# autograder/preprocessors.py.
+c.GenerateFeedback.preprocessors = [
+    "nbgrader.preprocessors.GetGrades",
+    "autograder.preprocessors.RedactTests",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+]
