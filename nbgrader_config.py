@@ -34,6 +34,17 @@ c.Execute.interrupt_on_timeout = True
 # honestly) instead of stopping the whole notebook.
 c.OverwriteCells.add_missing_cells = True
 
+# The student version: nbgrader's own steps, plus NameStubs right after the
+# solutions are cleared, so each stub's NotImplementedError names its exercise.
+c.GenerateAssignment.preprocessors = [
+    f"nbgrader.preprocessors.{name}" if "." not in name else name for name in [
+        "IncludeHeaderFooter", "InstantiateTests", "LockCells", "ClearSolutions",
+        "autograder.preprocessors.NameStubs",
+        "ClearOutput", "CheckCellMetadata", "ComputeChecksums", "SaveCells",
+        "ClearHiddenTests", "ClearMarkScheme", "ComputeChecksums", "CheckCellMetadata",
+    ]
+]
+
 # Feedback never shows hidden tests or a traceback into test code: see
 # autograder/preprocessors.py.
 c.GenerateFeedback.preprocessors = [

@@ -1,0 +1,54 @@
+# The two commands a newcomer needs: `make lab` (work the course) and `make test` (check everything).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
+ROOT_FLAG := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
+PORT   ?= 8888
+
+.PHONY: lab lab-instructor test course grade benchmarks clean-instructor
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# Stamps record what was installed, so a second `make` is instant and a changed pyproject reinstalls.
+$(VENV)/.run: pyproject.toml | $(BIN)/python
+	$(PIP) install -e . 2>&1 | grep -v "^WARNING: Location" || true
+	$(BIN)/python -c "import backprop_lib, nbgrader, ipywidgets, jupyterlab"
+	$(BIN)/jupyter server extension enable --sys-prefix nbgrader >/dev/null
+	$(BIN)/jupyter labextension enable nbgrader >/dev/null
+	$(BIN)/jupyter labextension enable @jupyter-widgets/jupyterlab-manager >/dev/null
+	touch $@
+
+$(VENV)/.dev: $(VENV)/.run pyproject.toml
+	$(PIP) install -e ".[dev,oracle]" 2>&1 | grep -v "^WARNING: Location" || true
+	$(BIN)/python -c "import pytest, hypothesis, playwright, torch"
+	touch $@
+
+## make lab: install the course into .venv and open JupyterLab on course/
+lab: $(VENV)/.run
+	@echo "Opening JupyterLab on course/ (the URL with its token is printed below; Ctrl-C twice stops it)"
+	$(BIN)/jupyter lab --ServerApp.root_dir=course --port=$(PORT) $(ROOT_FLAG)
+
+## make lab-instructor: JupyterLab on the whole repo (solutions/, nbgrader's formgrader)
+lab-instructor: $(VENV)/.run
+	$(BIN)/jupyter lab --port=$(PORT) $(ROOT_FLAG)
+
+## make test: install the dev extras and run the whole suite
+test: $(VENV)/.dev
+	$(BIN)/python -m pytest
+
+## make course: regenerate course/ from solutions/ with nbgrader
+course: $(VENV)/.run
+	$(BIN)/python -m autograder course
+
+## make grade [SUBMISSIONS=folder]: autograde a class (default: the bundled demo class)
+grade: $(VENV)/.run
+	$(BIN)/python -m autograder grade $(SUBMISSIONS)
+
+## make benchmarks: run every benchmark script and print its ratios
+benchmarks: $(VENV)/.dev
+	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+clean-instructor:
+	rm -rf instructor

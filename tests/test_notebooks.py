@@ -1,0 +1,82 @@
+"""Do the lesson notebooks run, and is course/ exactly what nbgrader makes of solutions/?"""
+from __future__ import annotations
+
+import json
+
+import nbformat
+import pytest
+
+from autograder.pipeline import COURSE, SOLUTIONS, Nbgrader, lessons, notebook_name
+from conftest import execute
+
+LESSONS = lessons()
+
+
+def source_nb(lesson: str) -> nbformat.NotebookNode:
+    return nbformat.read(SOLUTIONS / lesson / notebook_name(lesson), as_version=4)
+
+
+def course_nb(lesson: str) -> nbformat.NotebookNode:
+    return nbformat.read(COURSE / lesson / notebook_name(lesson), as_version=4)
+
+
+def errors_and_stderr(nb: nbformat.NotebookNode) -> list[str]:
+    found = []
+    for i, cell in enumerate(nb.cells):
+        for out in cell.get("outputs", []):
+            if out.output_type == "error":
+                found.append(f"cell {i}: {out.ename}: {out.evalue}")
+            elif out.output_type == "stream" and out.name == "stderr":
+                found.append(f"cell {i} wrote to stderr: {out.text[:200]}")
+    return found
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_solution_notebook_runs_top_to_bottom_in_a_fresh_kernel(lesson):
+    nb = execute(source_nb(lesson), SOLUTIONS / lesson)
+    assert errors_and_stderr(nb) == []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_student_notebook_runs_until_its_first_exercise(lesson):
+    nb = course_nb(lesson)
+    first = next(i for i, c in enumerate(nb.cells) if c.metadata.get("nbgrader", {}).get("solution"))
+    nb.cells = nb.cells[: first + 1]  # everything before the first exercise, and its (stub) cell
+    nb = execute(nb, COURSE / lesson)
+    assert errors_and_stderr(nb) == []
+
+
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_student_notebook_holds_no_solution_no_hidden_test_and_no_output(lesson):
+    nb = course_nb(lesson)
+    text = json.dumps(nb)
+    for marker in ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "hidden_rng(\\\""):
+        assert marker not in text, f"{marker} leaked into course/{lesson}"
+    assert all(not c.get("outputs") and c.get("execution_count") is None
+               for c in nb.cells if c.cell_type == "code")
+    # and the reference code of each solution cell is gone
+    for cell in source_nb(lesson).cells:
+        if cell.metadata.get("nbgrader", {}).get("solution"):
+            body = cell.source.split("### BEGIN SOLUTION")[1].split("### END SOLUTION")[0].strip()
+            assert body not in text
+
+
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_every_exercise_stub_raises_not_implemented(lesson):
+    stubs = [c for c in course_nb(lesson).cells if c.metadata.get("nbgrader", {}).get("solution")]
+    assert stubs, "a lesson with exercises has solution cells"
+    for cell in stubs:
+        task = cell.metadata["nbgrader"]["grade_id"]
+        assert f"raise NotImplementedError('Exercise {task}: " in cell.source
+
+
+@pytest.mark.slow
+def test_course_folder_equals_what_make_course_generates(tmp_path):
+    runner = Nbgrader(tmp_path / "instructor")
+    for lesson in LESSONS:
+        runner.generate(lesson, release_dir=tmp_path / "release")
+        fresh = (tmp_path / "release" / lesson / notebook_name(lesson)).read_text()
+        committed = (COURSE / lesson / notebook_name(lesson)).read_text()
+        assert fresh == committed, f"course/{lesson} is stale: run `make course`"

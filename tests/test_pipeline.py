@@ -1,0 +1,122 @@
+"""The instructor loop, end to end with real nbgrader: does every student get the score they earned?
+
+One class is built from solutions/ and graded once per module: the reference
+solution, a blank notebook, a submission that raises, one that loops forever,
+one per known typical mistake, a spy that reports which student the hidden
+tests think it is, and a file that is not a notebook.
+"""
+from __future__ import annotations
+
+import json
+import re
+
+import nbformat
+import pytest
+
+from autograder import demo, mistakes, pipeline
+
+pytestmark = pytest.mark.slow
+LESSON = "01_derivatives"
+SPY_LINE = "from backprop_lib.exercises import student_id; print('graded as', student_id())"
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    root = tmp_path_factory.mktemp("class")
+    subs = root / "submissions"
+    expected = demo.build_class(subs, which="all")
+    spy = demo.submission(LESSON, demo.solution_sources(LESSON))
+    first_solution = next(c for c in spy.cells if c.metadata.get("nbgrader", {}).get("solution"))
+    first_solution.source += "\n" + SPY_LINE
+    (subs / "spy" / LESSON).mkdir(parents=True)
+    nbformat.write(spy, subs / "spy" / LESSON / f"{LESSON}.ipynb")
+    (subs / "garbage" / LESSON).mkdir(parents=True)
+    (subs / "garbage" / LESSON / f"{LESSON}.ipynb").write_text("this is not a notebook {")
+    run = pipeline.grade(subs, root / "instructor", cell_timeout=5)
+    return {e.student: e for e in expected if e.lesson == LESSON}, run
+
+
+def totals(run):
+    return {s: v for (s, lesson), v in pipeline.totals(run.scores).items() if lesson == LESSON}
+
+
+def feedback_text(run, student):
+    html = pipeline.feedback_path(run.instructor, student, LESSON).read_text()
+    html = re.sub(r"<style.*?</style>", "", html, flags=re.S)
+    return re.sub(r"<[^>]+>", "", html)
+
+
+def test_reference_solution_gets_full_marks(graded):
+    expected, run = graded
+    score, max_score = totals(run)["correct"]
+    assert score == max_score == expected["correct"].high > 0
+
+
+def test_blank_notebook_gets_zero_and_is_told_what_to_do(graded):
+    _, run = graded
+    assert totals(run)["blank"][0] == 0
+    assert "not implemented yet" in feedback_text(run, "blank")
+
+
+@pytest.mark.parametrize("mistake", mistakes.for_lesson(LESSON), ids=lambda m: m.student)
+def test_each_typical_mistake_loses_exactly_its_exercise_and_feedback_names_it(graded, mistake):
+    expected, run = graded
+    points = demo.graded_tasks(LESSON)
+    score, max_score = totals(run)[mistake.student]
+    assert score == max_score - points[mistake.task]
+    assert mistake.feedback in feedback_text(run, mistake.student).replace("&#39;", "'").replace("&quot;", '"')
+
+
+def test_an_exception_costs_only_its_own_exercise(graded):
+    expected, run = graded
+    assert totals(run)["raises"][0] == expected["raises"].low
+    assert "ValueError: a bug in my code" in feedback_text(run, "raises")
+
+
+def test_an_infinite_loop_is_stopped_and_the_batch_finishes(graded):
+    expected, run = graded
+    assert totals(run)["loops"][0] == expected["loops"].low
+    assert "did not finish" in feedback_text(run, "loops")
+    assert totals(run)["correct"][0] == expected["correct"].high  # graded after 'loops' alphabetically? either way
+
+
+def test_feedback_never_shows_hidden_tests_or_tracebacks(graded):
+    _, run = graded
+    for student in totals(run):
+        text = feedback_text(run, student)
+        assert "BEGIN HIDDEN TESTS" not in text
+        assert 'hidden_rng("' not in text.replace("&quot;", '"')
+        assert "Traceback (most recent call last)" not in text
+        assert "backprop_lib/exercises" not in text, "a path into the test code leaked"
+        assert "hidden tests ran here" in text
+
+
+def test_hidden_tests_are_seeded_by_the_student_being_graded(graded):
+    _, run = graded
+    nb = nbformat.read(run.instructor / "autograded" / "spy" / LESSON / f"{LESSON}.ipynb", as_version=4)
+    printed = "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
+    assert "graded as spy" in printed
+
+
+def test_a_file_that_is_not_a_notebook_is_rejected_with_a_reason(graded):
+    _, run = graded
+    [rejected] = [r for r in run.rejected if r.student == "garbage"]
+    assert "not a valid notebook" in rejected.reason
+    assert "garbage" not in totals(run)
+
+
+def test_grade_csvs_have_one_row_per_student_and_exercise(graded):
+    expected, run = graded
+    rows = run.csv_path.read_text().splitlines()
+    n_tasks = len(demo.graded_tasks(LESSON))
+    assert rows[0] == "student,lesson,exercise,score,max_score"
+    assert len(rows) - 1 == n_tasks * (len(expected) + 1)  # + the spy
+    summary = run.summary_csv.read_text().splitlines()
+    assert any(line.split(",")[3] == "correct" for line in summary[1:])
+
+
+def test_regrading_is_idempotent(graded, tmp_path):
+    _, run = graded
+    before = [(s.student, s.task, s.score) for s in run.scores]
+    again = pipeline.grade(run.instructor.parent / "submissions", run.instructor, cell_timeout=5)
+    assert [(s.student, s.task, s.score) for s in again.scores] == before
