@@ -15,8 +15,9 @@ $(BIN)/python:
 $(VENV)/.run: pyproject.toml | $(BIN)/python
 	$(PIP) install -e . 2>&1 | grep -v "^WARNING: Location" || true
 	$(BIN)/python -c "import backprop_lib, nbgrader, ipywidgets, jupyterlab"
-	$(BIN)/jupyter server extension enable --sys-prefix nbgrader >/dev/null
-	$(BIN)/jupyter labextension enable nbgrader >/dev/null
+	@for ext in validate_assignment assignment_list course_list formgrader; do \
+	  $(BIN)/jupyter server extension enable --sys-prefix nbgrader.server_extensions.$$ext >/dev/null 2>&1; done
+	$(BIN)/jupyter labextension enable @jupyter/nbgrader >/dev/null
 	$(BIN)/jupyter labextension enable @jupyter-widgets/jupyterlab-manager >/dev/null
 	touch $@
 
