@@ -71,8 +71,6 @@ class Value:
         An optional name for display (``"w"``, ``"z"``, ``"L"``).
     """
 
-    __slots__ = ("data", "grad", "_parents", "op", "label", "_backward")
-
     def __init__(self, data: float, label: str = "", *, _parents: tuple[Value, ...] = (),
                  op: str = "", _backward: BackwardFn = _no_parents):
         if isinstance(data, Value):
