@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 
 from backprop_lib import datasets
 
-settings.register_profile("datasets", deadline=None, max_examples=25)
-settings.load_profile("datasets")
+#: Hypothesis settings for this file, applied per test (a loaded profile would change every file's).
+FEW = settings(deadline=None, max_examples=25)
 
 Maker = Callable[[np.random.Generator, int], tuple[np.ndarray, np.ndarray]]
 
@@ -38,6 +38,7 @@ def test_is_xor_the_four_corners_with_y_one_when_the_inputs_differ() -> None:
 
 @pytest.mark.parametrize("name", list(RANDOM))
 def test_are_x_and_y_batch_first_with_the_documented_shapes(name: str) -> None:
+    @FEW
     @given(seeds, sizes)
     def check(seed: int, m: int) -> None:
         x, y = RANDOM[name](np.random.default_rng(seed), m)
@@ -54,6 +55,7 @@ def test_are_x_and_y_batch_first_with_the_documented_shapes(name: str) -> None:
 
 @pytest.mark.parametrize("name", list(RANDOM))
 def test_does_the_same_rng_seed_give_the_same_data(name: str) -> None:
+    @FEW
     @given(seeds, sizes)
     def check(seed: int, m: int) -> None:
         x1, y1 = RANDOM[name](np.random.default_rng(seed), m)
@@ -66,6 +68,7 @@ def test_does_the_same_rng_seed_give_the_same_data(name: str) -> None:
 
 @pytest.mark.parametrize("name", list(RANDOM))
 def test_does_a_different_seed_give_different_data(name: str) -> None:
+    @FEW
     @given(seeds, sizes)
     def check(seed: int, m: int) -> None:
         x1, _ = RANDOM[name](np.random.default_rng(seed), m)
@@ -85,6 +88,7 @@ def test_is_numpys_global_random_state_left_alone(name: str) -> None:
 
 @pytest.mark.parametrize("name", ["moons", "circles", "spirals (3 classes)", "spirals (5 classes)"])
 def test_are_the_classes_balanced_to_within_one_example(name: str) -> None:
+    @FEW
     @given(seeds, sizes)
     def check(seed: int, m: int) -> None:
         _, y = RANDOM[name](np.random.default_rng(seed), m)

@@ -18,8 +18,8 @@ from backprop_lib import gradcheck
 from backprop_lib.engine import Value, local_derivatives, topological_order, trace, values
 from backprop_lib.symbolic import Symbolic, sigmoid
 
-settings.register_profile("engine", deadline=None, max_examples=40)
-settings.load_profile("engine")
+#: Hypothesis settings for this file, applied per test (a loaded profile would change every file's).
+FEW = settings(deadline=None, max_examples=40)
 
 
 def floats(lo: float, hi: float, avoid: float | None = None) -> st.SearchStrategy[float]:
@@ -84,6 +84,7 @@ def test_is_each_unary_operation_differentiated_correctly(name: str) -> None:
     fn, sym_fn, inputs = UNARY[name]
     sym = Symbolic(sym_fn, "a")
 
+    @FEW
     @given(inputs)
     def check(a: float) -> None:
         assert_grads_right(fn, sym, a)
@@ -104,6 +105,7 @@ def test_does_each_binary_operation_give_both_inputs_their_gradient(op: str) -> 
     fn, left, right = BINARY[op]
     sym = Symbolic(fn, "a b")  # the same lambda works on SymPy symbols
 
+    @FEW
     @given(left, right)
     def check(a: float, b: float) -> None:
         assert_grads_right(fn, sym, a, b)
@@ -111,6 +113,7 @@ def test_does_each_binary_operation_give_both_inputs_their_gradient(op: str) -> 
     check()
 
 
+@FEW
 @given(x=floats(0.1, 5), k=st.sampled_from([-2.0, -0.5, 0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0]))
 def test_does_a_numeric_power_follow_k_times_x_to_the_k_minus_1(x: float, k: float) -> None:
     sym = Symbolic(lambda a: a ** sp.nsimplify(k), "a")
@@ -126,6 +129,7 @@ def test_is_numbers_first_arithmetic_the_same_as_values_first() -> None:
 
 
 # ------------------------------------------------------------------ whole expressions
+@FEW
 @given(w=floats(-3, 3), x=floats(-3, 3), b=floats(-3, 3), y=floats(-3, 3))
 def test_does_the_playground_loss_get_the_textbook_gradients(w: float, x: float, b: float, y: float) -> None:
     """L = (w x + b - y)^2, the graph of lesson 02: dL/dw = 2(wx + b - y) x, dL/db = 2(wx + b - y)."""
@@ -137,6 +141,7 @@ def test_does_the_playground_loss_get_the_textbook_gradients(w: float, x: float,
     assert gb == pytest.approx(2 * r, rel=1e-12, abs=1e-12)
 
 
+@FEW
 @given(w1=floats(-2, 2), w2=floats(-2, 2), b=floats(-2, 2), x1=floats(-2, 2), x2=floats(-2, 2),
        y=st.sampled_from([0.0, 1.0]))
 def test_does_a_sigmoid_neuron_with_cross_entropy_get_y_hat_minus_y(w1: float, w2: float, b: float,
@@ -156,6 +161,7 @@ def test_does_a_sigmoid_neuron_with_cross_entropy_get_y_hat_minus_y(w1: float, w
 
 
 # ------------------------------------------------------------------ reused nodes
+@FEW
 @given(floats(-10, 10))
 def test_does_a_times_a_give_2a(a: float) -> None:
     """Both inputs of the product are the same node: both contributions must add up."""
@@ -164,6 +170,7 @@ def test_does_a_times_a_give_2a(a: float) -> None:
     assert leaf.grad == pytest.approx(2 * a, rel=1e-12, abs=1e-12)
 
 
+@FEW
 @given(x=floats(-3, 3), y=floats(-3, 3))
 def test_does_x_used_in_two_branches_collect_both_gradients(x: float, y: float) -> None:
     """f = x*y + exp(x) * tanh(x): x feeds three places; df/dx sums all of them."""

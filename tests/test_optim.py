@@ -11,8 +11,8 @@ from hypothesis.extra.numpy import arrays
 
 from backprop_lib.optim import SGD, Adam, History, Momentum, Optimizer, train
 
-settings.register_profile("optim", deadline=None, max_examples=30)
-settings.load_profile("optim")
+#: Hypothesis settings for this file, applied per test (a loaded profile would change every file's).
+FEW = settings(deadline=None, max_examples=30)
 
 small = st.floats(-5, 5, allow_nan=False, allow_infinity=False)
 
@@ -27,6 +27,7 @@ def quadratic(center: np.ndarray, scales: np.ndarray):
 
 
 # ------------------------------------------------------------------ convergence on a quadratic
+@FEW
 @given(start=arrays(np.float64, 3, elements=small), center=arrays(np.float64, 3, elements=small))
 def test_does_sgd_reach_the_minimum_of_a_quadratic(start: np.ndarray, center: np.ndarray) -> None:
     w = start.copy()
@@ -45,6 +46,7 @@ def test_do_momentum_and_adam_reach_the_minimum_too(opt: Optimizer) -> None:
 
 
 # ------------------------------------------------------------------ first steps by hand
+@FEW
 @given(p0=small, g=small, lr=st.floats(1e-3, 1.0))
 def test_is_an_sgd_step_w_minus_lr_times_g(p0: float, g: float, lr: float) -> None:
     p = np.array([p0])
@@ -64,6 +66,7 @@ def test_do_the_first_two_momentum_steps_match_the_hand_computation() -> None:
     assert p[0] == pytest.approx(0.22)
 
 
+@FEW
 @given(p0=small, g=small.filter(lambda t: abs(t) > 1e-3), lr=st.floats(1e-3, 1.0))
 def test_is_the_first_adam_step_lr_against_the_sign_of_the_gradient(p0: float, g: float, lr: float) -> None:
     # t = 1: m_hat = g, v_hat = g^2, so the step is -lr * g / (|g| + eps).

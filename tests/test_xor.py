@@ -12,8 +12,8 @@ from backprop_lib.datasets import xor
 from backprop_lib.xor import (ROBUST_RECIPE, SEED_RECIPE, Recipe, XorParams, gradients, init_params,
                               init_stack, loss_value, predict, sigmoid, train_loop, train_many)
 
-settings.register_profile("xor", deadline=None, max_examples=10)
-settings.load_profile("xor")
+#: Hypothesis settings for this file, applied per test (a loaded profile would change every file's).
+FEW = settings(deadline=None, max_examples=10)
 
 recipes = st.builds(Recipe,
                     hidden=st.integers(1, 5),
@@ -41,12 +41,14 @@ def test_does_the_vectorised_trainer_match_the_plain_loop_for_the_seed_recipe() 
     assert_same_runs(train_many(seeds), train_loop(seeds))
 
 
+@FEW
 @given(recipe=recipes, seeds=seed_lists)
 def test_does_the_vectorised_trainer_match_the_plain_loop_for_any_recipe(recipe: Recipe,
                                                                           seeds: list[int]) -> None:
     assert_same_runs(train_many(seeds, recipe), train_loop(seeds, recipe))
 
 
+@FEW
 @given(seeds=seed_lists)
 def test_does_a_seed_give_the_same_start_alone_or_in_a_stack(seeds: list[int]) -> None:
     stack = init_stack(seeds, ROBUST_RECIPE)
