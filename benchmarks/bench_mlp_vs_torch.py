@@ -4,10 +4,12 @@ A step is forward + loss + backward (no parameter update) of a 784-256-128-10
 ReLU network with softmax cross-entropy on a batch of 128, in float64 and in
 float32. Both sides use the same number of threads: PyTorch is set to the
 thread count of NumPy's BLAS (OpenBLAS), read from the library itself where
-possible. Prints seconds per step (best of several repeats, each the mean over
-many steps; ours and torch timed in alternation) and the ratio ours / torch; the target is a ratio of at most 1.3.
+possible; ``--threads T`` sets both to T. Prints seconds per step (best of
+several repeats, each the mean over many steps; ours and torch are timed in
+alternation, so that load from elsewhere hits both alike) and the ratio
+ours / torch; the target is a ratio of at most 1.3.
 
-Run:  .venv/bin/python benchmarks/bench_mlp_vs_torch.py [--steps N] [--repeats R]
+Run:  .venv/bin/python benchmarks/bench_mlp_vs_torch.py [--steps N] [--repeats R] [--threads T]
 Needs the ``oracle`` extra (``pip install -e .[oracle]``) for PyTorch.
 """
 from __future__ import annotations
@@ -27,21 +29,39 @@ SIZES = (784, 256, 128, 10)
 BATCH = 128
 
 
-def numpy_blas_threads() -> int:
-    """Threads NumPy's OpenBLAS uses, asked of the library; else from the environment or CPU count."""
-    libs = glob.glob(os.path.join(os.path.dirname(np.__file__) + ".libs", "*openblas*"))
-    for path in libs:
+def _openblas_function(kind: str) -> Callable | None:
+    """``get`` or ``set`` num_threads of the OpenBLAS that NumPy loaded, or ``None`` if not found."""
+    names = {"get": ("scipy_openblas_get_num_threads64_", "openblas_get_num_threads64_",
+                     "openblas_get_num_threads"),
+             "set": ("scipy_openblas_set_num_threads64_", "openblas_set_num_threads64_",
+                     "openblas_set_num_threads")}[kind]
+    for path in glob.glob(os.path.join(os.path.dirname(np.__file__) + ".libs", "*openblas*")):
         lib = ctypes.CDLL(path)  # already loaded by NumPy: this returns the same library
-        for name in ("scipy_openblas_get_num_threads64_", "openblas_get_num_threads64_",
-                     "openblas_get_num_threads"):
+        for name in names:
             fn = getattr(lib, name, None)
             if fn is not None:
-                fn.restype = ctypes.c_int
-                return int(fn())
+                return fn
+    return None
+
+
+def numpy_blas_threads() -> int:
+    """Threads NumPy's OpenBLAS uses, asked of the library; else from the environment or CPU count."""
+    get = _openblas_function("get")
+    if get is not None:
+        get.restype = ctypes.c_int
+        return int(get())
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"):
         if os.environ.get(var, "").isdigit():
             return int(os.environ[var])
     return os.cpu_count() or 1
+
+
+def set_numpy_blas_threads(n: int) -> None:
+    """Ask NumPy's OpenBLAS to use ``n`` threads (a no-op where the library is not found)."""
+    set_ = _openblas_function("set")
+    if set_ is not None:
+        set_.argtypes = [ctypes.c_int]
+        set_(n)
 
 
 def seconds_per_step(ours: Callable[[], object], theirs: Callable[[], object],
@@ -96,10 +116,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=100, help="steps per repeat (default 100)")
     parser.add_argument("--repeats", type=int, default=10, help="repeats; the best is kept (default 10)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="threads for both NumPy's BLAS and PyTorch (default: NumPy's own count)")
     args = parser.parse_args()
 
     import torch  # imported late so that --help works without it
 
+    if args.threads is not None:
+        set_numpy_blas_threads(args.threads)
     threads = numpy_blas_threads()
     torch.set_num_threads(threads)
     print(f"MLP step {'-'.join(map(str, SIZES))}, batch {BATCH}, ReLU, softmax cross-entropy; "

@@ -32,7 +32,7 @@ def import_torch() -> ModuleType:
     Called at the top of each test (not in a fixture), so that on CI the
     verdict is a test failure rather than a setup error.
     """
-    if os.environ.get("CI") == "true":
+    if os.environ.get("CI", "").lower() == "true":
         try:
             import torch
         except ImportError:
