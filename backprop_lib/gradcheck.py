@@ -481,8 +481,10 @@ def random_direction(params: Params, rng: np.random.Generator | int) -> dict[str
     for why the magnitudes stay away from 0).
     """
     rng = np.random.default_rng(rng)
-    v = {name: rng.choice([-1.0, 1.0], size=np.shape(p)) * rng.uniform(1.0, 2.0, size=np.shape(p))
-         for name, p in params.items()}
+    v = {}
+    for name, p in params.items():
+        r = rng.uniform(-1.0, 1.0, size=np.shape(p))  # sign of r: the sign; 1 + |r|: the magnitude
+        v[name] = np.copysign(1.0 + np.abs(r), r)
     norm = np.sqrt(sum(float(np.sum(x * x)) for x in v.values()))
     return {name: x / norm for name, x in v.items()}
 
