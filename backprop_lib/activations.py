@@ -52,13 +52,15 @@ def sigmoid(z: np.ndarray | float) -> np.ndarray:
     """The logistic function ``1 / (1 + exp(-z))``, element-wise; values in [0, 1].
 
     Stable for any ``z``: with ``e = exp(-|z|)`` (never above 1),
-    ``sigmoid(z) = 1 / (1 + e)`` for ``z >= 0`` and ``e / (1 + e)`` for ``z < 0``.
+    ``sigmoid(z) = 1 / (1 + e)`` for ``z >= 0`` and ``e / (1 + e)`` for ``z < 0``
+    (multiply top and bottom of ``1 / (1 + exp(-z))`` by ``exp(z)``).
     Shape and float dtype of ``z`` are kept.
     """
     z = _as_float(z)
     with np.errstate(under="ignore"):
         e = np.exp(-np.abs(z))
-        return np.where(z >= 0, 1 / (1 + e), e / (1 + e))
+        s = 1 / (1 + e)                       # sigmoid(|z|)
+        return np.where(z >= 0, s, e * s)     # e * s = e / (1 + e) = sigmoid(-|z|)
 
 
 def sigmoid_prime(z: np.ndarray | float) -> np.ndarray:
