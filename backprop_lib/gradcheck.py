@@ -426,8 +426,9 @@ def check_gradients(loss_fn: LossFn, params: Params, grads: Mapping[str, Any], *
     ``params`` maps names to float64 arrays of any shapes (for an MLP:
     ``W1 (n_in, n_hid)``, ``b1 (n_hid,)``, ...); ``grads`` maps the same names
     to the gradients under test, each of its parameter's shape. Cost:
-    ``1 + 2 * (total number of entries)`` evaluations of the loss, so use it on
-    small networks; :func:`check_sampled` and :func:`check_direction` scale.
+    ``1 + 2 * (total number of entries)`` evaluations of the loss (up to 4 more
+    per failing entry, to look for a kink), so use it on small networks;
+    :func:`check_sampled` and :func:`check_direction` scale.
 
     Tolerance: an entry passes when ``rel_error <= tol`` (``NUMERIC_TOL``,
     1e-5: the central difference itself is good to about 1e-10 to 1e-8). The
@@ -497,8 +498,8 @@ def check_direction(loss_fn: LossFn, params: Params, grads: Mapping[str, Any],
     Compares the directional derivative ``grads . v`` (the sum over every
     parameter of ``(grads[name] * v[name]).sum()``) with the central difference
     ``(L(theta + h v) - L(theta - h v)) / (2h)``. Cost: two evaluations of the
-    loss whatever the number of parameters (three more when it fails, to look
-    for a kink). ``params``, ``grads`` and ``loss_fn`` as in
+    loss whatever the number of parameters (up to five more when it fails, to
+    look for a kink). ``params``, ``grads`` and ``loss_fn`` as in
     :func:`check_gradients`; ``v`` comes from :func:`random_direction` with
     ``rng`` unless ``direction`` gives it.
 
