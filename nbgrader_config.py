@@ -14,7 +14,8 @@ instructor = os.environ.get("BACKPROP_INSTRUCTOR_DIR", os.path.join(here, "instr
 c.CourseDirectory.root = here
 c.CourseDirectory.source_directory = "solutions"
 c.CourseDirectory.release_directory = "course"
-c.CourseDirectory.submitted_directory = os.path.join(instructor, "submitted")
+c.CourseDirectory.submitted_directory = os.environ.get(
+    "BACKPROP_SUBMITTED_DIR", os.path.join(instructor, "submitted"))
 c.CourseDirectory.autograded_directory = os.path.join(instructor, "autograded")
 c.CourseDirectory.feedback_directory = os.path.join(instructor, "feedback")
 c.CourseDirectory.solution_directory = os.path.join(instructor, "solution")
@@ -44,6 +45,17 @@ c.GenerateAssignment.preprocessors = [
         "ClearHiddenTests", "ClearMarkScheme", "ComputeChecksums", "CheckCellMetadata",
     ]
 ]
+
+# Parallel grading (autograder/parallel.py) executes submissions in private
+# workspaces, then records their outputs in the gradebook with this mode: the
+# notebooks arrive already executed, so nothing is cleared or run again.
+if os.environ.get("BACKPROP_RECORD_ONLY") == "1":
+    c.Autograde.sanitize_preprocessors = []
+    c.Autograde.autograde_preprocessors = [
+        "nbgrader.preprocessors.SaveAutoGrades",
+        "nbgrader.preprocessors.AssignLatePenalties",
+        "nbgrader.preprocessors.CheckCellMetadata",
+    ]
 
 # Feedback never shows hidden tests or a traceback into test code: see
 # autograder/preprocessors.py.

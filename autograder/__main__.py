@@ -51,6 +51,8 @@ def main(argv: list[str] | None = None) -> int:
     g.add_argument("--instructor", type=Path, default=pipeline.DEFAULT_INSTRUCTOR,
                    help="folder for submitted/, autograded/, feedback/, the gradebook and CSVs")
     g.add_argument("--timeout", type=int, default=None, help="seconds a cell may run (default 20)")
+    g.add_argument("--workers", type=int, default=None, help="parallel workers (default: the core count; 1 = plain nbgrader)")
+    g.add_argument("--scheduler", default=None, help="address of a running dask scheduler (default: a local cluster)")
     d = sub.add_parser("demo", help="write the demo class")
     d.add_argument("out", type=Path)
     d.add_argument("--all", action="store_true", help="one student per known mistake, not only the first per task")
@@ -76,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     if not submissions.is_dir():
         print(f"error: {submissions} is not a folder of <student>/<lesson>/<lesson>.ipynb", file=sys.stderr)
         return 2
-    run = pipeline.grade(submissions, args.instructor, args.timeout)
+    run = pipeline.grade(submissions, args.instructor, args.timeout, args.workers, args.scheduler)
     ok = print_table(run, expected)
     return 0 if ok else 1
 

@@ -11,7 +11,7 @@ import os
 import shutil
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
@@ -47,6 +47,8 @@ class Nbgrader:
 
     instructor: Path = DEFAULT_INSTRUCTOR
     cell_timeout: int | None = None
+    #: extra environment for nbgrader_config.py (BACKPROP_DB_URL, BACKPROP_SUBMITTED_DIR, ...)
+    extra_env: dict[str, str] = field(default_factory=dict)
 
     def env(self) -> dict[str, str]:
         # nbgrader runs `alembic` and kernels by PATH: put this interpreter's bin/ first
@@ -55,6 +57,7 @@ class Nbgrader:
                    PYTHONWARNINGS="ignore", PYDEVD_DISABLE_FILE_VALIDATION="1")
         if self.cell_timeout is not None:
             env["BACKPROP_CELL_TIMEOUT"] = str(self.cell_timeout)
+        env.update(self.extra_env)
         return env
 
     def run(self, *args: str) -> str:
@@ -211,20 +214,35 @@ class GradeRun:
     summary_csv: Path
 
 
-def grade(submissions: Path, instructor: Path = DEFAULT_INSTRUCTOR, cell_timeout: int | None = None) -> GradeRun:
+def grade(submissions: Path, instructor: Path = DEFAULT_INSTRUCTOR, cell_timeout: int | None = None,
+          workers: int | None = None, scheduler: str | None = None, progress: bool = True) -> GradeRun:
     """Autograde a folder of submissions, write feedback and CSVs.
 
-    ``submissions`` is laid out ``<student>/<lesson>/<lesson>.ipynb``. Each
-    lesson is graded for all its students in one nbgrader command.
+    ``submissions`` is laid out ``<student>/<lesson>/<lesson>.ipynb``.
+    ``workers`` (default: the core count) dask workers execute the notebooks
+    (see :mod:`autograder.parallel`); ``workers=1`` runs plain nbgrader, one
+    command per lesson. Either way the grades are the same.
     """
+    from tqdm.auto import tqdm
+
     instructor.mkdir(parents=True, exist_ok=True)
+    workers = workers or os.cpu_count() or 1
     runner = Nbgrader(instructor, cell_timeout)
     by_lesson, rejected = collect(submissions, instructor)
     for lesson in sorted(by_lesson):
         # records the source cells (with hidden tests) in this gradebook, without touching course/
         runner.generate(lesson, release_dir=instructor / "release")
-        runner.autograde(lesson)
-        runner.feedback(lesson)
+    total = sum(len(s) for s in by_lesson.values())
+    with tqdm(total=total, desc="grading", unit="notebook", disable=not progress or total == 0) as bar:
+        if workers == 1:
+            for lesson in sorted(by_lesson):
+                runner.autograde(lesson)
+                bar.update(len(by_lesson[lesson]))
+        elif by_lesson:
+            from .parallel import grade_in_parallel
+            grade_in_parallel(instructor, by_lesson, workers, cell_timeout, scheduler, bar.update)
+    if by_lesson:
+        runner.feedback("*")
     scores = read_scores(instructor)
     csv_path = instructor / "grades_by_exercise.csv"
     write_task_csv(scores, csv_path)

@@ -1,0 +1,121 @@
+"""Grade many students at once without sharing a gradebook between processes.
+
+nbgrader executes one notebook at a time and keeps one gradebook; two
+nbgrader processes writing one SQLite file fail with "database is locked".
+So grading is split in two:
+
+1. **Execute, in parallel.** The students are cut into chunks; each chunk is
+   one task, run by a dask worker (a ``LocalCluster`` by default, or any dask
+   scheduler: the tasks only need the shared filesystem). A task runs a plain
+   ``nbgrader autograde "*"`` inside its own workspace
+   ``instructor/workers/<chunk>/``: its own ``submitted/`` (links to the
+   chunk's students), its own ``autograded/`` and its own SQLite gradebook,
+   copied from the main one (or generated, when the main one is not SQLite).
+   Nothing is shared, so nothing is locked.
+2. **Record, serially.** One ``nbgrader autograde "*"`` in record-only mode
+   (``BACKPROP_RECORD_ONLY=1``, see ``nbgrader_config.py``) reads the
+   executed notebooks of every workspace and writes their scores into the main
+   gradebook: no kernel starts, so this pass is short, and the main gradebook
+   has exactly one writer.
+
+The grades equal a serial run's: the same notebooks run with the same
+per-student hidden inputs (seeded from the student id, see
+:func:`backprop_lib.exercises.hidden_rng`), and nbgrader computes the scores.
+"""
+from __future__ import annotations
+
+import math
+import os
+import shutil
+from pathlib import Path
+from typing import Callable
+
+from .pipeline import Nbgrader, gradebook_url
+
+#: Chunks per worker: more chunks give a smoother progress bar and balance
+#: uneven students, fewer save nbgrader's start-up (about 5 s per command).
+CHUNKS_PER_WORKER = 2
+
+
+def chunk(students: list[str], workers: int) -> list[list[str]]:
+    """Cut ``students`` into at most ``workers * CHUNKS_PER_WORKER`` chunks of near-equal size."""
+    if not students:
+        return []
+    n = min(len(students), max(1, workers) * CHUNKS_PER_WORKER)
+    size = math.ceil(len(students) / n)
+    return [students[i:i + size] for i in range(0, len(students), size)]
+
+
+def prepare_workspace(instructor: Path, index: int, students: list[str], lessons: list[str],
+                      cell_timeout: int | None) -> Nbgrader:
+    """Make ``instructor/workers/w<index>`` with links to the students' submissions and a gradebook."""
+    ws = instructor / "workers" / f"w{index:03d}"
+    if ws.exists():
+        shutil.rmtree(ws)
+    (ws / "submitted").mkdir(parents=True)
+    for student in students:
+        (ws / "submitted" / student).symlink_to((instructor / "submitted" / student).resolve())
+    runner = Nbgrader(ws, cell_timeout, {"BACKPROP_DB_URL": f"sqlite:///{ws / 'gradebook.db'}"})
+    main = gradebook_url(instructor)
+    if main.startswith("sqlite:///"):
+        shutil.copy(main.removeprefix("sqlite:///"), ws / "gradebook.db")
+    else:
+        for lesson in lessons:
+            runner.generate(lesson, release_dir=ws / "release")
+    return runner
+
+
+def execute_chunk(runner: Nbgrader) -> int:
+    """Autograde every submission in a workspace (one nbgrader command); returns how many notebooks ran."""
+    runner.autograde("*")
+    return sum(1 for _ in (runner.instructor / "autograded").glob("*/*/*.ipynb"))
+
+
+def record(instructor: Path, workspaces: list[Nbgrader], cell_timeout: int | None) -> None:
+    """Write the scores of every workspace's executed notebooks into the main gradebook."""
+    merged = instructor / "workers" / "executed"
+    if merged.exists():
+        shutil.rmtree(merged)
+    merged.mkdir(parents=True)
+    for ws in workspaces:
+        for student_dir in (ws.instructor / "autograded").iterdir():
+            (merged / student_dir.name).symlink_to(student_dir.resolve())
+    Nbgrader(instructor, cell_timeout, {"BACKPROP_RECORD_ONLY": "1",
+                                        "BACKPROP_SUBMITTED_DIR": str(merged)}).autograde("*")
+
+
+def grade_in_parallel(instructor: Path, by_lesson: dict[str, list[str]], workers: int,
+                      cell_timeout: int | None = None, scheduler: str | None = None,
+                      progress: Callable[[int], None] | None = None) -> None:
+    """Execute all submissions on ``workers`` dask workers, then record them serially.
+
+    ``by_lesson`` maps each lesson to the students who submitted it (all of
+    them must already be in ``instructor/submitted``). ``scheduler`` is the
+    address of a running dask scheduler; by default a ``LocalCluster`` of
+    ``workers`` single-threaded processes is started and stopped here.
+    ``progress`` is called with the number of notebooks each finished chunk ran.
+    """
+    from dask.distributed import Client, LocalCluster, as_completed
+
+    students = sorted({s for group in by_lesson.values() for s in group})
+    lessons = sorted(by_lesson)
+    runners = [prepare_workspace(instructor, i, group, lessons, cell_timeout)
+               for i, group in enumerate(chunk(students, workers))]
+    if not runners:
+        return
+    cluster = None
+    if scheduler is None:
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                               dashboard_address=None, silence_logs=40)
+    client = Client(scheduler or cluster)
+    try:
+        futures = [client.submit(execute_chunk, r, pure=False) for r in runners]
+        for future in as_completed(futures):
+            n = future.result()  # re-raises a chunk's NbgraderError here
+            if progress:
+                progress(n)
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+    record(instructor, runners, cell_timeout)
