@@ -37,8 +37,11 @@ def print_table(run: pipeline.GradeRun, expected: list[demo.Expected] | None = N
         ok = False
     for r in run.rejected:
         print(f"{r.student:<40} {r.lesson:<22} rejected: {r.reason}")
-    print(f"\nfeedback: {run.instructor / 'feedback'}/<student>/<lesson>/<lesson>.html")
-    print(f"grades:   {run.summary_csv} (per lesson), {run.csv_path} (per exercise)")
+    print("\ntime: " + ", ".join(f"{k} {v:.1f} s" for k, v in run.timings.items()))
+    print(f"feedback: {run.instructor / 'feedback'}/<student>/<lesson>/<lesson>.html")
+    print(f"grades:   {run.summary_csv} (nbgrader's export), {run.csv_path} (per exercise), "
+          f"{run.instructor / 'grades_lms.csv'} (for an LMS)")
+    print(f"report:   {run.instructor / 'report' / 'class_report.png'} and mistakes.csv beside it")
     return ok
 
 

@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,8 +28,9 @@ class NbgraderError(RuntimeError):
 
 
 def lessons() -> list[str]:
-    """Lesson ids (``01_derivatives``, ...) in order: the folders of ``solutions/``."""
-    return sorted(p.name for p in SOLUTIONS.iterdir() if p.is_dir() and p.name[:2].isdigit())
+    """Lesson ids (``01_derivatives``, ...) in order: the folders of ``solutions/`` holding their notebook."""
+    return sorted(p.name for p in SOLUTIONS.iterdir()
+                  if p.is_dir() and p.name[:2].isdigit() and (p / notebook_name(p.name)).exists())
 
 
 def notebook_name(lesson: str) -> str:
@@ -212,6 +214,8 @@ class GradeRun:
     rejected: list[Rejected]
     csv_path: Path
     summary_csv: Path
+    #: seconds spent in each phase: collect, generate, execute, feedback, export
+    timings: dict[str, float] = field(default_factory=dict)
 
 
 def grade(submissions: Path, instructor: Path = DEFAULT_INSTRUCTOR, cell_timeout: int | None = None,
@@ -228,10 +232,21 @@ def grade(submissions: Path, instructor: Path = DEFAULT_INSTRUCTOR, cell_timeout
     instructor.mkdir(parents=True, exist_ok=True)
     workers = workers or os.cpu_count() or 1
     runner = Nbgrader(instructor, cell_timeout)
+    timings: dict[str, float] = {}
+    clock = time.perf_counter()
+
+    def lap(phase: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        timings[phase] = now - clock
+        clock = now
+
     by_lesson, rejected = collect(submissions, instructor)
+    lap("collect")
     for lesson in sorted(by_lesson):
         # records the source cells (with hidden tests) in this gradebook, without touching course/
         runner.generate(lesson, release_dir=instructor / "release")
+    lap("generate")
     total = sum(len(s) for s in by_lesson.values())
     with tqdm(total=total, desc="grading", unit="notebook", disable=not progress or total == 0) as bar:
         if workers == 1:
@@ -241,11 +256,16 @@ def grade(submissions: Path, instructor: Path = DEFAULT_INSTRUCTOR, cell_timeout
         elif by_lesson:
             from .parallel import grade_in_parallel
             grade_in_parallel(instructor, by_lesson, workers, cell_timeout, scheduler, bar.update)
+    lap("execute")
     if by_lesson:
         runner.feedback("*")
+    lap("feedback")
     scores = read_scores(instructor)
     csv_path = instructor / "grades_by_exercise.csv"
     write_task_csv(scores, csv_path)
     summary_csv = instructor / "grades.csv"
     runner.export(summary_csv)
-    return GradeRun(instructor, scores, rejected, csv_path, summary_csv)
+    from .report import write_report
+    write_report(instructor, scores)
+    lap("export")
+    return GradeRun(instructor, scores, rejected, csv_path, summary_csv, timings)

@@ -1,9 +1,10 @@
 """The instructor loop, end to end with real nbgrader: does every student get the score they earned?
 
-One class is built from solutions/ and graded once per module: the reference
-solution, a blank notebook, a submission that raises, one that loops forever,
-one per known typical mistake, a spy that reports which student the hidden
-tests think it is, and a file that is not a notebook.
+One class is built from solutions/ and graded once per module, for every
+lesson with exercises: the reference solution, a blank notebook, a submission
+that raises, one that loops forever, one per known typical mistake; plus (for
+lesson 01) a spy that reports which student the hidden tests think it is, and
+a file that is not a notebook.
 """
 from __future__ import annotations
 
@@ -33,57 +34,70 @@ def graded(tmp_path_factory):
     (subs / "garbage" / LESSON).mkdir(parents=True)
     (subs / "garbage" / LESSON / f"{LESSON}.ipynb").write_text("this is not a notebook {")
     run = pipeline.grade(subs, root / "instructor", cell_timeout=5, workers=2, progress=False)
-    return {e.student: e for e in expected if e.lesson == LESSON}, run
+    return {(e.student, e.lesson): e for e in expected}, run
 
 
-def totals(run):
-    return {s: v for (s, lesson), v in pipeline.totals(run.scores).items() if lesson == LESSON}
+GRADED_LESSONS = [lesson for lesson in pipeline.lessons() if demo.graded_tasks(lesson)]
 
 
-def feedback_text(run, student):
-    html = pipeline.feedback_path(run.instructor, student, LESSON).read_text()
+def totals(run, lesson=LESSON):
+    return {s: v for (s, l2), v in pipeline.totals(run.scores).items() if l2 == lesson}
+
+
+def feedback_text(run, student, lesson=LESSON):
+    html = pipeline.feedback_path(run.instructor, student, lesson).read_text()
     html = re.sub(r"<style.*?</style>", "", html, flags=re.S)
     return re.sub(r"<[^>]+>", "", html)
 
 
-def test_reference_solution_gets_full_marks(graded):
+def unescape(text):
+    return text.replace("&#39;", "'").replace("&quot;", '"').replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+@pytest.mark.parametrize("lesson", GRADED_LESSONS)
+def test_reference_solution_gets_full_marks(graded, lesson):
     expected, run = graded
-    score, max_score = totals(run)["correct"]
-    assert score == max_score == expected["correct"].high > 0
+    score, max_score = totals(run, lesson)["correct"]
+    assert score == max_score == expected[("correct", lesson)].high > 0
 
 
-def test_blank_notebook_gets_zero_and_is_told_what_to_do(graded):
+@pytest.mark.parametrize("lesson", GRADED_LESSONS)
+def test_blank_notebook_gets_zero_and_is_told_what_to_do(graded, lesson):
     _, run = graded
-    assert totals(run)["blank"][0] == 0
-    assert "not implemented yet" in feedback_text(run, "blank")
+    assert totals(run, lesson)["blank"][0] == 0
+    assert "not implemented yet" in feedback_text(run, "blank", lesson)
 
 
-@pytest.mark.parametrize("mistake", mistakes.for_lesson(LESSON), ids=lambda m: m.student)
+@pytest.mark.parametrize("mistake", [m for m in mistakes.all_mistakes() if m.lesson in GRADED_LESSONS],
+                         ids=lambda m: m.student)
 def test_each_typical_mistake_loses_exactly_its_exercise_and_feedback_names_it(graded, mistake):
-    expected, run = graded
-    points = demo.graded_tasks(LESSON)
-    score, max_score = totals(run)[mistake.student]
-    assert score == max_score - points[mistake.task]
-    assert mistake.feedback in feedback_text(run, mistake.student).replace("&#39;", "'").replace("&quot;", '"')
-
-
-def test_an_exception_costs_only_its_own_exercise(graded):
-    expected, run = graded
-    assert totals(run)["raises"][0] == expected["raises"].low
-    assert "ValueError: a bug in my code" in feedback_text(run, "raises")
-
-
-def test_an_infinite_loop_is_stopped_and_the_batch_finishes(graded):
-    expected, run = graded
-    assert totals(run)["loops"][0] == expected["loops"].low
-    assert "did not finish" in feedback_text(run, "loops")
-    assert totals(run)["correct"][0] == expected["correct"].high  # the rest of the batch is unharmed
-
-
-def test_feedback_never_shows_hidden_tests_or_tracebacks(graded):
     _, run = graded
-    for student in totals(run):
-        text = feedback_text(run, student)
+    points = demo.graded_tasks(mistake.lesson)
+    score, max_score = totals(run, mistake.lesson)[mistake.student]
+    assert score == max_score - points[mistake.task]
+    assert mistake.feedback in unescape(feedback_text(run, mistake.student, mistake.lesson))
+
+
+@pytest.mark.parametrize("lesson", GRADED_LESSONS)
+def test_an_exception_costs_only_its_own_exercise(graded, lesson):
+    expected, run = graded
+    assert totals(run, lesson)["raises"][0] == expected[("raises", lesson)].low
+    assert "ValueError: a bug in my code" in feedback_text(run, "raises", lesson)
+
+
+@pytest.mark.parametrize("lesson", GRADED_LESSONS)
+def test_an_infinite_loop_is_stopped_and_the_batch_finishes(graded, lesson):
+    expected, run = graded
+    assert totals(run, lesson)["loops"][0] == expected[("loops", lesson)].low
+    assert "did not finish" in feedback_text(run, "loops", lesson)
+    assert totals(run, lesson)["correct"][0] == expected[("correct", lesson)].high  # the batch is unharmed
+
+
+@pytest.mark.parametrize("lesson", GRADED_LESSONS)
+def test_feedback_never_shows_hidden_tests_or_tracebacks(graded, lesson):
+    _, run = graded
+    for student in totals(run, lesson):
+        text = feedback_text(run, student, lesson)
         assert "BEGIN HIDDEN TESTS" not in text
         assert 'hidden_rng("' not in text.replace("&quot;", '"')
         assert "Traceback (most recent call last)" not in text
@@ -108,9 +122,9 @@ def test_a_file_that_is_not_a_notebook_is_rejected_with_a_reason(graded):
 def test_grade_csvs_have_one_row_per_student_and_exercise(graded):
     expected, run = graded
     rows = run.csv_path.read_text().splitlines()
-    n_tasks = len(demo.graded_tasks(LESSON))
     assert rows[0] == "student,lesson,exercise,score,max_score"
-    assert len(rows) - 1 == n_tasks * (len(expected) + 1)  # + the spy
+    expected_rows = sum(len(demo.graded_tasks(lesson)) for _, lesson in expected)
+    assert len(rows) - 1 == expected_rows + len(demo.graded_tasks(LESSON))  # + the spy
     summary = run.summary_csv.read_text().splitlines()
     assert any(line.split(",")[3] == "correct" for line in summary[1:])
 
@@ -122,3 +136,17 @@ def test_a_serial_regrade_gives_the_same_grades_and_loses_no_row(graded):
     again = pipeline.grade(run.instructor.parent / "submissions", run.instructor, cell_timeout=5,
                            workers=1, progress=False)
     assert [(s.student, s.lesson, s.task, s.score, s.max_score) for s in again.scores] == before
+
+
+def test_class_report_names_the_diagnosed_mistakes_and_lms_csv_has_a_row_per_student(graded):
+    expected, run = graded
+    report_dir = run.instructor / "report"
+    assert (report_dir / "class_report.png").stat().st_size > 10_000
+    diagnosed = (report_dir / "mistakes.csv").read_text()
+    for m in mistakes.all_mistakes():
+        if m.lesson in GRADED_LESSONS:
+            assert m.student in diagnosed
+    assert "did not finish (time limit)" in diagnosed
+    lms = (run.instructor / "grades_lms.csv").read_text().splitlines()
+    assert lms[0].startswith("student,") and lms[0].endswith(",total")
+    assert len(lms) - 1 == len({s for s, _ in expected} | {"spy"})
