@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import re
+import textwrap
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -94,8 +95,8 @@ def plot_class_report(scores: list[TaskScore], found: list[Diagnosis], path: Pat
     tasks = sorted({(r.lesson, r.task) for r in scores})
     cols = 4
     rows = max(1, -(-len(tasks) // cols))
-    fig = plt.figure(figsize=(3.2 * cols, 2.2 * rows + 3.5))
-    grid = fig.add_gridspec(rows + 1, cols, height_ratios=[1] * rows + [1.6])
+    fig = plt.figure(figsize=(3.2 * cols, 2.2 * rows + 0.45 * top + 1))
+    grid = fig.add_gridspec(rows + 1, cols, height_ratios=[2.2] * rows + [0.45 * top + 1])
     for i, (lesson, task) in enumerate(tasks):
         ax = fig.add_subplot(grid[i // cols, i % cols])
         got = [r.score for r in scores if (r.lesson, r.task) == (lesson, task)]
@@ -103,13 +104,16 @@ def plot_class_report(scores: list[TaskScore], found: list[Diagnosis], path: Pat
         ax.hist(got, bins=[b - 0.5 for b in range(int(max_score) + 2)] if max_score <= 10 else 10, color="C0")
         ax.set_title(f"{lesson[:2]} {task}", fontsize=8)
         ax.set_xlabel(f"points (of {max_score:g})", fontsize=7)
+        ax.xaxis.get_major_locator().set_params(integer=True)
         ax.tick_params(labelsize=7)
-    ax = fig.add_subplot(grid[rows, :])
-    counts = Counter(f"{d.lesson[:2]} {d.task}: {d.text}"[:110] for d in found if d.text != "not implemented yet")
+    ax = fig.add_subplot(grid[rows, 1:])
+    counts = Counter(f"{d.lesson[:2]} {d.task}: {d.text}" for d in found if d.text != "not implemented yet")
     common = counts.most_common(top)[::-1]
     if common:
+        labels = [textwrap.shorten(label, 90, placeholder="...") for label, _ in common]
         ax.barh(range(len(common)), [n for _, n in common], color="C3")
-        ax.set_yticks(range(len(common)), [label for label, _ in common], fontsize=7)
+        ax.set_yticks(range(len(common)), ["\n".join(textwrap.wrap(t, 48)) for t in labels], fontsize=7)
+        ax.xaxis.get_major_locator().set_params(integer=True)
         ax.set_xlabel("students")
     ax.set_title("most common diagnosed mistakes", fontsize=9)
     fig.tight_layout()
