@@ -646,7 +646,9 @@ def check_grad_check(fn: Callable[..., Any], rng: np.random.Generator | None = N
         wrong = {n: g.copy() for n, g in exact.items()}
         first, last = list(wrong)[0], list(wrong)[-1]
         wrong[first] = wrong[first] * (1 + scale)
-        idx = tuple(int(rng.integers(0, s)) for s in wrong[last].shape)
+        # never the first entry: a checker that looks at one entry only would find it there
+        shape = wrong[last].shape
+        idx = tuple(int(i) for i in np.unravel_index(int(rng.integers(1, int(np.prod(shape)))), shape))
         wrong[last][idx] += float(rng.choice([-1.0, 1.0])) * float(rng.uniform(0.5, 2.0))
         truth = {n: float(gradcheck.rel_error(wrong[n], exact[n]).max()) for n in wrong}
         got = _call_grad_check(fn, problem, wrong, "wrong gradients")
