@@ -30,6 +30,16 @@ c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedb
 # its cell scores 0 and grading goes on with the next cell.
 c.Execute.timeout = int(os.environ.get("BACKPROP_CELL_TIMEOUT", "20"))
 c.Execute.interrupt_on_timeout = True
+# A kernel too busy to send output (allocating gigabytes, say) must not abort the notebook.
+c.Execute.raise_on_iopub_timeout = False
+# Each kernel may use this much address space; beyond it NumPy raises
+# MemoryError in the student's cell instead of the machine swapping or the
+# out-of-memory killer picking a victim.
+_memory = int(float(os.environ.get("BACKPROP_KERNEL_MEMORY_GB", "8")) * 2**30)
+c.Execute.extra_arguments = [
+    "--HistoryManager.hist_file=:memory:",
+    f"--IPKernelApp.exec_lines=import resource as _r; _r.setrlimit(_r.RLIMIT_AS, ({_memory}, {_memory})); del _r",
+]
 
 # A deleted test cell comes back from the gradebook, so it is graded (and fails
 # honestly) instead of stopping the whole notebook.
@@ -44,6 +54,17 @@ c.GenerateAssignment.preprocessors = [
         "ClearOutput", "CheckCellMetadata", "ComputeChecksums", "SaveCells",
         "ClearHiddenTests", "ClearMarkScheme", "ComputeChecksums", "CheckCellMetadata",
     ]
+]
+
+# A kernel that dies costs the cell that killed it, not the whole notebook.
+c.Autograde.autograde_preprocessors = [
+    "autograder.preprocessors.ResilientExecute",
+    "nbgrader.preprocessors.IgnorePattern",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor",
+    "nbgrader.preprocessors.LimitOutput",
+    "nbgrader.preprocessors.SaveAutoGrades",
+    "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata",
 ]
 
 # Parallel grading (autograder/parallel.py) executes submissions in private

@@ -30,7 +30,7 @@ import shutil
 from pathlib import Path
 from typing import Callable
 
-from .pipeline import Nbgrader, gradebook_url
+from .pipeline import Nbgrader, Rejected, gradebook_url
 
 #: Chunks per worker: more chunks give a smoother progress bar and balance
 #: uneven students, fewer save nbgrader's start-up (about 5 s per command).
@@ -65,10 +65,13 @@ def prepare_workspace(instructor: Path, index: int, students: list[str], lessons
     return runner
 
 
-def execute_chunk(runner: Nbgrader) -> int:
-    """Autograde every submission in a workspace (one nbgrader command); returns how many notebooks ran."""
-    runner.autograde("*")
-    return sum(1 for _ in (runner.instructor / "autograded").glob("*/*/*.ipynb"))
+def execute_chunk(runner: Nbgrader) -> tuple[int, list[Rejected]]:
+    """Autograde every submission in a workspace (one nbgrader command).
+
+    Returns how many notebooks it had and the ones nbgrader could not process.
+    """
+    failed = runner.autograde("*")
+    return sum(1 for _ in (runner.instructor / "submitted").glob("*/*/*.ipynb")), failed
 
 
 def record(instructor: Path, workspaces: list[Nbgrader], cell_timeout: int | None) -> None:
@@ -78,6 +81,8 @@ def record(instructor: Path, workspaces: list[Nbgrader], cell_timeout: int | Non
         shutil.rmtree(merged)
     merged.mkdir(parents=True)
     for ws in workspaces:
+        if not (ws.instructor / "autograded").exists():
+            continue
         for student_dir in (ws.instructor / "autograded").iterdir():
             (merged / student_dir.name).symlink_to(student_dir.resolve())
     Nbgrader(instructor, cell_timeout, {"BACKPROP_RECORD_ONLY": "1",
@@ -86,14 +91,15 @@ def record(instructor: Path, workspaces: list[Nbgrader], cell_timeout: int | Non
 
 def grade_in_parallel(instructor: Path, by_lesson: dict[str, list[str]], workers: int,
                       cell_timeout: int | None = None, scheduler: str | None = None,
-                      progress: Callable[[int], None] | None = None) -> None:
+                      progress: Callable[[int], None] | None = None) -> list[Rejected]:
     """Execute all submissions on ``workers`` dask workers, then record them serially.
 
     ``by_lesson`` maps each lesson to the students who submitted it (all of
     them must already be in ``instructor/submitted``). ``scheduler`` is the
     address of a running dask scheduler; by default a ``LocalCluster`` of
-    ``workers`` single-threaded processes is started and stopped here.
+    ``workers`` single-threaded workers is started and stopped here.
     ``progress`` is called with the number of notebooks each finished chunk ran.
+    Returns the submissions nbgrader could not process (the rest are graded).
     """
     from dask.distributed import Client, LocalCluster, as_completed
 
@@ -102,16 +108,20 @@ def grade_in_parallel(instructor: Path, by_lesson: dict[str, list[str]], workers
     runners = [prepare_workspace(instructor, i, group, lessons, cell_timeout)
                for i, group in enumerate(chunk(students, workers))]
     if not runners:
-        return
+        return []
+    failed: list[Rejected] = []
     cluster = None
     if scheduler is None:
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                               dashboard_address=None, silence_logs=40)
+        # each task waits on an nbgrader subprocess, so thread workers are enough
+        # (and need no __main__ guard in the caller, unlike process workers)
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=False,
+                               dashboard_address=":0", silence_logs=40)
     client = Client(scheduler or cluster)
     try:
         futures = [client.submit(execute_chunk, r, pure=False) for r in runners]
         for future in as_completed(futures):
-            n = future.result()  # re-raises a chunk's NbgraderError here
+            n, chunk_failed = future.result()
+            failed += chunk_failed
             if progress:
                 progress(n)
     finally:
@@ -119,3 +129,4 @@ def grade_in_parallel(instructor: Path, by_lesson: dict[str, list[str]], workers
         if cluster is not None:
             cluster.close()
     record(instructor, runners, cell_timeout)
+    return failed

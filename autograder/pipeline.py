@@ -7,6 +7,7 @@ gradebook, the CSVs) is ``instructor/`` unless another is given.
 from __future__ import annotations
 
 import csv
+import re
 import os
 import shutil
 import subprocess
@@ -25,6 +26,49 @@ DEFAULT_INSTRUCTOR = REPO / "instructor"
 
 class NbgraderError(RuntimeError):
     """An nbgrader command failed; the message ends with the tail of its log."""
+
+
+@dataclass
+class Rejected:
+    """A submission that could not be graded, and why."""
+
+    student: str
+    lesson: str
+    reason: str
+
+
+FAILED = re.compile(r"There was an error processing assignment '([^']+)' for student '([^']+)'")
+EXCEPTION = re.compile(r"^\s*(\w+(?:\.\w+)*(?:Error|Exception)\b.*)$", re.M)
+
+
+def failed_submissions(log: str) -> list[Rejected]:
+    """The submissions an nbgrader log reports as failed, each with the last exception before it."""
+    out = []
+    for m in FAILED.finditer(log):
+        errors = EXCEPTION.findall(log[: m.start()])
+        reason = errors[-1].strip() if errors else "nbgrader could not process it (see logs/nbgrader.log)"
+        out.append(Rejected(m.group(2), m.group(1), f"grading failed: {reason}"[:300]))
+    return out
+
+
+def normalize_submissions(instructor: Path, by_lesson: dict[str, list[str]]) -> dict[tuple[str, str], list[str]]:
+    """Rebuild every collected submission around its released notebook (see :mod:`autograder.sanitize`).
+
+    Needs ``instructor/release`` (made by :meth:`Nbgrader.generate`). Returns
+    the repairs made, by ``(student, lesson)``.
+    """
+    from .sanitize import normalize
+
+    repairs = {}
+    for lesson, students in by_lesson.items():
+        released = nbformat.read(instructor / "release" / lesson / notebook_name(lesson), as_version=4)
+        for student in students:
+            path = instructor / "submitted" / student / lesson / notebook_name(lesson)
+            nb, notes = normalize(nbformat.read(path, as_version=4), released)
+            nbformat.write(nb, path)
+            if notes:
+                repairs[(student, lesson)] = notes
+    return repairs
 
 
 def lessons() -> list[str]:
@@ -62,8 +106,11 @@ class Nbgrader:
         env.update(self.extra_env)
         return env
 
-    def run(self, *args: str) -> str:
-        """Run ``nbgrader ARGS`` from the repo root; return its log, raise :class:`NbgraderError` on failure."""
+    def run(self, *args: str, check: bool = True) -> str:
+        """Run ``nbgrader ARGS`` from the repo root; return its log.
+
+        With ``check`` (the default) a failure raises :class:`NbgraderError`.
+        """
         self.instructor.mkdir(parents=True, exist_ok=True)
         proc = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=REPO, env=self.env(),
                               capture_output=True, text=True)
@@ -72,7 +119,7 @@ class Nbgrader:
         logs.mkdir(exist_ok=True)
         with open(logs / "nbgrader.log", "a") as fh:
             fh.write(f"$ nbgrader {' '.join(args)}\n{log}\n")
-        if proc.returncode != 0:
+        if proc.returncode != 0 and check:
             tail = "\n".join(log.splitlines()[-25:])
             raise NbgraderError(f"nbgrader {' '.join(args)} failed (exit {proc.returncode}):\n{tail}")
         return log
@@ -84,9 +131,14 @@ class Nbgrader:
             args.append(f"--CourseDirectory.release_directory={release_dir}")
         self.run(*args)
 
-    def autograde(self, lesson: str) -> None:
-        """Autograde every submission of ``lesson`` in ``instructor/submitted``."""
-        self.run("autograde", lesson, "--force")
+    def autograde(self, lesson: str) -> list[Rejected]:
+        """Autograde every submission of ``lesson`` (a glob) in ``instructor/submitted``.
+
+        A submission nbgrader cannot process does not stop the others: it is
+        returned as :class:`Rejected`, with the last error nbgrader logged for it.
+        """
+        log = self.run("autograde", lesson, "--force", check=False)
+        return failed_submissions(log)
 
     def feedback(self, lesson: str) -> None:
         """Write the HTML feedback of every autograded submission of ``lesson``."""
@@ -112,13 +164,6 @@ def generate_course(release_dir: Path | None = None, instructor: Path | None = N
     return out
 
 
-@dataclass
-class Rejected:
-    """A file of a submission that could not be graded, and why."""
-
-    student: str
-    lesson: str
-    reason: str
 
 
 def collect(submissions: Path, instructor: Path) -> tuple[dict[str, list[str]], list[Rejected]]:
@@ -216,6 +261,8 @@ class GradeRun:
     summary_csv: Path
     #: seconds spent in each phase: collect, generate, execute, feedback, export
     timings: dict[str, float] = field(default_factory=dict)
+    #: structural repairs made to submissions (deleted or edited course cells, ...), by (student, lesson)
+    repairs: dict[tuple[str, str], list[str]] = field(default_factory=dict)
 
 
 def grade(submissions: Path, instructor: Path = DEFAULT_INSTRUCTOR, cell_timeout: int | None = None,
@@ -246,16 +293,21 @@ def grade(submissions: Path, instructor: Path = DEFAULT_INSTRUCTOR, cell_timeout
     for lesson in sorted(by_lesson):
         # records the source cells (with hidden tests) in this gradebook, without touching course/
         runner.generate(lesson, release_dir=instructor / "release")
+    repairs = normalize_submissions(instructor, by_lesson)
+    if repairs:
+        with open(instructor / "logs" / "repairs.log", "w") as fh:
+            for (student, lesson), notes in sorted(repairs.items()):
+                fh.writelines(f"{student} {lesson}: {note}\n" for note in notes)
     lap("generate")
     total = sum(len(s) for s in by_lesson.values())
     with tqdm(total=total, desc="grading", unit="notebook", disable=not progress or total == 0) as bar:
         if workers == 1:
             for lesson in sorted(by_lesson):
-                runner.autograde(lesson)
+                rejected += runner.autograde(lesson)
                 bar.update(len(by_lesson[lesson]))
         elif by_lesson:
             from .parallel import grade_in_parallel
-            grade_in_parallel(instructor, by_lesson, workers, cell_timeout, scheduler, bar.update)
+            rejected += grade_in_parallel(instructor, by_lesson, workers, cell_timeout, scheduler, bar.update)
     lap("execute")
     if by_lesson:
         runner.feedback("*")
@@ -266,6 +318,6 @@ def grade(submissions: Path, instructor: Path = DEFAULT_INSTRUCTOR, cell_timeout
     summary_csv = instructor / "grades.csv"
     runner.export(summary_csv)
     from .report import write_report
-    write_report(instructor, scores)
+    write_report(instructor, scores, rejected)
     lap("export")
-    return GradeRun(instructor, scores, rejected, csv_path, summary_csv, timings)
+    return GradeRun(instructor, scores, rejected, csv_path, summary_csv, timings, repairs)

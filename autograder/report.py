@@ -17,7 +17,7 @@ from pathlib import Path
 
 import nbformat
 
-from .pipeline import TaskScore, totals
+from .pipeline import Rejected, TaskScore, totals
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -45,8 +45,10 @@ def explain_failure(ename: str, evalue: str) -> str:
         if " raised " in first:
             return "the function raised " + first.split(" raised ", 1)[1].split(":")[0]
         return "wrong result, no known pattern"
-    if ename in {"KeyboardInterrupt", "CellTimeoutError", "DeadKernelError"}:
+    if ename in {"KeyboardInterrupt", "CellTimeoutError"}:
         return "did not finish (time limit)"
+    if ename == "DeadKernelError":
+        return "the kernel died"
     return f"{ename}"
 
 
@@ -71,11 +73,18 @@ def diagnoses(instructor: Path) -> list[Diagnosis]:
     return found
 
 
-def write_lms_csv(scores: list[TaskScore], path: Path) -> None:
-    """``student, <lesson> (max N), ..., total``: one row per student."""
+def write_lms_csv(scores: list[TaskScore], path: Path, rejected: list[Rejected] = ()) -> None:
+    """``student, <lesson> (max N), ..., total``: one row per student.
+
+    A rejected submission counts 0 (its reason is in ``report/rejected.csv``).
+    """
     sums = totals(scores)
+    for r in rejected:
+        sums.setdefault((r.student, r.lesson), (0.0, 0.0))
     lessons = sorted({lesson for _, lesson in sums})
     maxima = {lesson: max(m for (_, l2), (_, m) in sums.items() if l2 == lesson) for lesson in lessons}
+    maxima = {lesson: m or max((r.max_score for r in scores if r.lesson == lesson), default=0.0)
+              for lesson, m in maxima.items()}
     students = sorted({s for s, _ in sums})
     with open(path, "w", newline="") as fh:
         writer = csv.writer(fh)
@@ -122,16 +131,20 @@ def plot_class_report(scores: list[TaskScore], found: list[Diagnosis], path: Pat
     plt.close(fig)
 
 
-def write_report(instructor: Path, scores: list[TaskScore]) -> dict[str, Path]:
+def write_report(instructor: Path, scores: list[TaskScore], rejected: list[Rejected] = ()) -> dict[str, Path]:
     """Write the class report files; returns their paths by name."""
     found = diagnoses(instructor)
     out = instructor / "report"
     out.mkdir(parents=True, exist_ok=True)
+    with open(out / "rejected.csv", "w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["student", "lesson", "reason"])
+        writer.writerows([r.student, r.lesson, r.reason] for r in rejected)
     with open(out / "mistakes.csv", "w", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(["student", "lesson", "exercise", "diagnosis"])
         for d in found:
             writer.writerow([d.student, d.lesson, d.task, d.text])
-    write_lms_csv(scores, instructor / "grades_lms.csv")
+    write_lms_csv(scores, instructor / "grades_lms.csv", rejected)
     plot_class_report(scores, found, out / "class_report.png")
     return {"plot": out / "class_report.png", "mistakes": out / "mistakes.csv", "lms": instructor / "grades_lms.csv"}

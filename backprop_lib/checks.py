@@ -39,8 +39,12 @@ class LibraryError(RuntimeError):
 
 @contextlib.contextmanager
 def quiet() -> Iterator[None]:
-    """Silence Python warnings and NumPy floating-point warnings inside the block."""
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
+    """Silence warnings inside the block, and send what it prints to stderr to stdout.
+
+    A student's debugging ``print(..., file=sys.stderr)`` or a NumPy warning
+    would otherwise make nbgrader score a correct answer 0.
+    """
+    with warnings.catch_warnings(), np.errstate(all="ignore"), contextlib.redirect_stderr(sys.stdout):
         warnings.simplefilter("ignore")
         yield
 

@@ -91,3 +91,14 @@ def test_compare_accepts_round_off_and_rejects_a_real_difference():
 
 def test_long_arrays_are_abbreviated_in_messages():
     assert len(fmt(np.arange(10_000.0))) <= 200
+
+
+def test_a_students_debugging_print_to_stderr_goes_to_stdout(capfd):
+    import sys
+
+    def chatty(w, x, y):
+        print("debugging", file=sys.stderr)
+        return right(w, x, y)
+    check_derivative(chatty, LOSS, "w", cases(0))
+    out, err = capfd.readouterr()
+    assert err == "" and "debugging" in out

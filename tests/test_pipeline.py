@@ -33,7 +33,7 @@ def graded(tmp_path_factory):
     nbformat.write(spy, subs / "spy" / LESSON / f"{LESSON}.ipynb")
     (subs / "garbage" / LESSON).mkdir(parents=True)
     (subs / "garbage" / LESSON / f"{LESSON}.ipynb").write_text("this is not a notebook {")
-    run = pipeline.grade(subs, root / "instructor", cell_timeout=5, workers=2, progress=False)
+    run = pipeline.grade(subs, root / "instructor", cell_timeout=10, workers=2, progress=False)
     return {(e.student, e.lesson): e for e in expected}, run
 
 
@@ -133,7 +133,7 @@ def test_a_serial_regrade_gives_the_same_grades_and_loses_no_row(graded):
     """Parallel grading equals plain serial nbgrader, and grading twice changes nothing."""
     _, run = graded
     before = [(s.student, s.lesson, s.task, s.score, s.max_score) for s in run.scores]
-    again = pipeline.grade(run.instructor.parent / "submissions", run.instructor, cell_timeout=5,
+    again = pipeline.grade(run.instructor.parent / "submissions", run.instructor, cell_timeout=10,
                            workers=1, progress=False)
     assert [(s.student, s.lesson, s.task, s.score, s.max_score) for s in again.scores] == before
 

@@ -1,4 +1,4 @@
-"""nbgrader preprocessors of the course (one job each).
+"""RedactTests: hide hidden tests and tracebacks in feedback (runs in ``nbgrader generate_feedback``).
 
 :class:`RedactTests` runs inside ``nbgrader generate_feedback`` (see
 ``nbgrader_config.py``). nbgrader's own feedback shows the autograded
@@ -39,9 +39,13 @@ def explain_error(ename: str, evalue: str) -> str:
     evalue = ANSI.sub("", evalue).strip()
     if ename == "CheckFailed":
         return f"✗ {evalue}"
-    if ename in {"KeyboardInterrupt", "CellTimeoutError", "DeadKernelError"}:
+    if ename in {"KeyboardInterrupt", "CellTimeoutError"}:
         return ("✗ this cell did not finish: it was stopped after the time limit "
-                "(an infinite loop, or a very slow function?) or its kernel died")
+                "(an infinite loop, or a very slow function?)")
+    if ename == "DeadKernelError":
+        return f"✗ {evalue}"
+    if ename == "MemoryError":
+        return "✗ MemoryError: your code asked for more memory than a grading kernel may use"
     if ename == "NameError":
         return (f"✗ {ename}: {evalue}. Did the cell that defines it run without error, "
                 "and is the name spelled as in the exercise?")
@@ -71,25 +75,4 @@ class RedactTests(Preprocessor):
         if cell.cell_type == "code" and meta.get("grade") and not meta.get("solution"):
             cell.source = strip_hidden(cell.source)
             cell.outputs = redact_outputs(cell.get("outputs", []))
-        return cell, resources
-
-
-STUB = "raise NotImplementedError()"
-
-
-class NameStubs(Preprocessor):
-    """Make each exercise stub name its exercise (runs in ``generate_assignment``).
-
-    nbgrader replaces a solution region by ``raise NotImplementedError()``;
-    this turns it into ``raise NotImplementedError("Exercise TASK: ...")`` so
-    that running an unfinished notebook says which exercise is missing.
-    """
-
-    enabled = Bool(True).tag(config=True)
-
-    def preprocess_cell(self, cell: NotebookNode, resources: dict, index: int):
-        meta = cell.metadata.get("nbgrader", {})
-        if cell.cell_type == "code" and meta.get("solution") and STUB in cell.source:
-            message = f"Exercise {meta['grade_id']}: replace this line with your code"
-            cell.source = cell.source.replace(STUB, f"raise NotImplementedError({message!r})")
         return cell, resources

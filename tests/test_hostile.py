@@ -1,0 +1,127 @@
+"""Bad and hostile submissions: each is graded for what it earned, with a reason, and harms no one else.
+
+One class of lesson-01 submissions, graded once with real nbgrader and two
+parallel workers. "WRONG" marks a submission whose exercise 1 is really wrong
+(a forward difference), so a trick that hides it would show as a gained point.
+"""
+from __future__ import annotations
+
+import copy
+import re
+
+import nbformat
+import pytest
+
+from autograder import demo, pipeline
+
+pytestmark = pytest.mark.slow
+L = "01_derivatives"
+FULL = 8.0
+WRONG = {"central_difference": "def central_difference(f, x, h=1e-5):\n    return (f(x + h) - f(x)) / h"}
+
+
+def cells(nb, grade_id):
+    return [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id]
+
+
+def hostile_class():
+    """``{student: (notebook or raw text, expected score, words its feedback or reason must contain)}``."""
+    right = demo.solution_sources(L)
+    sub = lambda replace=None: demo.submission(L, right | (replace or {}))  # noqa: E731
+    out = {"correct": (sub(), FULL, "")}
+
+    nb = sub({"dL_dw": demo.inject(L, "dL_dw", "import os, signal; os.kill(os.getpid(), signal.SIGKILL)")})
+    out["kills-kernel"] = (nb, FULL - 3, "kernel died")
+    nb = sub({"sigmoid_prime": demo.inject(L, "sigmoid_prime", "junk = [np.ones(10**8) for _ in range(1000)]")})
+    out["eats-memory"] = (nb, FULL - 1, "MemoryError")
+    nb = sub({"dL_dw": demo.inject(L, "dL_dw", "import sys; print('debugging', file=sys.stderr)")})
+    out["prints-to-stderr"] = (nb, FULL, "")
+    out["returns-nan"] = (sub({"dL_dw": "def dL_dw(w, x, b, y):\n    return np.full_like(np.asarray(w, float), np.nan)"}),
+                          FULL - 3, "NaN")
+    out["wrong-shape"] = (sub({"dL_dw": "def dL_dw(w, x, b, y):\n    a = 1 / (1 + np.exp(-(w * x + b)))\n"
+                                        "    return np.atleast_1d(2 * (a - y) * a * (1 - a) * x)[None]"}),
+                          FULL - 3, "shape")
+
+    nb = sub()
+    nb.cells.remove(cells(nb, "test_central_difference")[0])
+    out["deletes-test-cell"] = (nb, FULL, "")
+    nb = sub(WRONG)
+    cells(nb, "test_central_difference")[0].source = "pass"
+    out["edits-test-cell"] = (nb, FULL - 2, "forward difference")
+    nb = sub()
+    nb.cells.append(copy.deepcopy(cells(nb, "test_dL_dw")[0]))
+    out["copies-test-cell"] = (nb, FULL, "")
+    nb = sub()
+    solution = cells(nb, "central_difference")[0]
+    head, tail = solution.source.split("\n", 1)
+    solution.source = head + "\n    return _cd(f, x, h)"
+    extra = nbformat.v4.new_code_cell("def _cd(f, x, h):\n" + "\n".join(
+        ln for ln in tail.splitlines() if not ln.strip().startswith('"""')))
+    extra.metadata = copy.deepcopy(solution.metadata)  # a split cell keeps the metadata
+    nb.cells.insert(nb.cells.index(solution), extra)
+    out["splits-solution-cell"] = (nb, FULL, "")
+    nb = sub(WRONG)
+    cells(nb, "test_central_difference")[0].metadata["nbgrader"]["points"] = 100
+    out["changes-points"] = (nb, FULL - 2, "forward difference")
+    nb = sub(WRONG)
+    cells(nb, "test_central_difference")[0].metadata["nbgrader"].update(grade=False, grade_id="mine")
+    out["changes-grade-metadata"] = (nb, FULL - 2, "forward difference")
+    nb = sub(WRONG)
+    cells(nb, "test_central_difference")[0].metadata["tags"] = ["skip-execution", "raises-exception"]
+    out["tags-test-to-skip"] = (nb, FULL - 2, "forward difference")
+    out["not-a-notebook"] = ("{ this is not json", None, "not a valid notebook")
+    return out
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    root = tmp_path_factory.mktemp("hostile")
+    cases = hostile_class()
+    for student, (nb, _, _) in cases.items():
+        path = root / "subs" / student / L / f"{L}.ipynb"
+        path.parent.mkdir(parents=True)
+        if isinstance(nb, str):
+            path.write_text(nb)
+        else:
+            nbformat.write(nb, path)
+    run = pipeline.grade(root / "subs", root / "instructor", cell_timeout=10, workers=2, progress=False)
+    return cases, run
+
+
+def feedback(run, student):
+    html = pipeline.feedback_path(run.instructor, student, L).read_text()
+    return re.sub(r"<[^>]+>", "", re.sub(r"<style.*?</style>", "", html, flags=re.S)).replace("&#39;", "'")
+
+
+@pytest.mark.parametrize("student", [s for s, (_, score, _) in hostile_class().items() if score is not None])
+def test_each_submission_gets_what_it_earned_with_a_reason(graded, student):
+    cases, run = graded
+    _, expected, words = cases[student]
+    score, max_score = pipeline.totals(run.scores)[(student, L)]
+    assert max_score == FULL, "a submission cannot change how many points there are"
+    assert score == expected
+    assert words in feedback(run, student)
+
+
+def test_a_file_that_is_not_a_notebook_is_reported_and_counts_zero(graded):
+    _, run = graded
+    [rejected] = [r for r in run.rejected if r.student == "not-a-notebook"]
+    assert "not a valid notebook" in rejected.reason
+    assert "not-a-notebook" in (run.instructor / "report" / "rejected.csv").read_text()
+    row = next(r for r in (run.instructor / "grades_lms.csv").read_text().splitlines() if r.startswith("not-a-notebook,"))
+    assert row.endswith(",0")
+
+
+def test_structural_repairs_are_logged_for_the_instructor(graded):
+    _, run = graded
+    log = (run.instructor / "logs" / "repairs.log").read_text()
+    for student in ("deletes-test-cell", "edits-test-cell", "copies-test-cell", "changes-points", "tags-test-to-skip"):
+        assert student in log
+    assert "correct" not in log
+
+
+def test_every_submission_has_its_gradebook_rows(graded):
+    cases, run = graded
+    graded_students = {r.student for r in run.scores}
+    assert graded_students == {s for s, (_, score, _) in cases.items() if score is not None}
+    assert all(len([r for r in run.scores if r.student == s]) == 4 for s in graded_students)
