@@ -9,10 +9,12 @@ boundary ``p = 0.5`` as a line, and the data on top.
 """
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
-import matplotlib.pyplot as plt
 import numpy as np
+
+if TYPE_CHECKING:  # pyplot is imported when a figure is made, not with this module (it is slow to load)
+    import matplotlib.pyplot as plt
 
 #: ``predict(points)``: points (k, 2) -> probabilities of class 1, (k, 1) or (k,).
 Predict = Callable[[np.ndarray], np.ndarray]
@@ -64,7 +66,9 @@ def plot_decision_boundary(predict: Predict, x: np.ndarray, y: np.ndarray, ax: p
     xlim = _limits(x[:, 0]) if xlim is None else xlim
     ylim = _limits(x[:, 1]) if ylim is None else ylim
     g1, g2, p = probability_grid(predict, xlim, ylim, n)
-    ax = ax or plt.subplots(figsize=(5.5, 4.5))[1]
+    if ax is None:
+        import matplotlib.pyplot as plt
+        ax = plt.subplots(figsize=(5.5, 4.5))[1]
     shading = ax.contourf(g1, g2, p, levels=np.linspace(0.0, 1.0, 11), cmap="RdBu", alpha=0.55, vmin=0, vmax=1)
     if p.min() < 0.5 < p.max():
         ax.contour(g1, g2, p, levels=[0.5], colors="k", linewidths=1.5)
