@@ -32,7 +32,7 @@ def hostile_class():
 
     nb = sub({"dL_dw": demo.inject(L, "dL_dw", "import os, signal; os.kill(os.getpid(), signal.SIGKILL)")})
     out["kills-kernel"] = (nb, FULL - 3, "kernel died")
-    nb = sub({"sigmoid_prime": demo.inject(L, "sigmoid_prime", "junk = [np.ones(10**8) for _ in range(1000)]")})
+    nb = sub({"sigmoid_prime": demo.inject(L, "sigmoid_prime", "junk = [np.empty(10**9) for _ in range(1000)]")})
     out["eats-memory"] = (nb, FULL - 1, "MemoryError")
     nb = sub({"dL_dw": demo.inject(L, "dL_dw", "import sys; print('debugging', file=sys.stderr)")})
     out["prints-to-stderr"] = (nb, FULL, "")
