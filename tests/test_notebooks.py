@@ -9,7 +9,10 @@ import pytest
 from autograder.pipeline import COURSE, SOLUTIONS, Nbgrader, lessons, notebook_name
 from conftest import execute
 
+from autograder.demo import graded_tasks
+
 LESSONS = lessons()
+GRADED = [lesson for lesson in LESSONS if graded_tasks(lesson)]  # lesson 00 has no exercises
 
 
 def source_nb(lesson: str) -> nbformat.NotebookNode:
@@ -39,7 +42,7 @@ def test_solution_notebook_runs_top_to_bottom_in_a_fresh_kernel(lesson):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("lesson", LESSONS)
+@pytest.mark.parametrize("lesson", GRADED)
 def test_student_notebook_runs_until_its_first_exercise(lesson):
     nb = course_nb(lesson)
     first = next(i for i, c in enumerate(nb.cells) if c.metadata.get("nbgrader", {}).get("solution"))
@@ -63,7 +66,14 @@ def test_student_notebook_holds_no_solution_no_hidden_test_and_no_output(lesson)
             assert body not in text
 
 
-@pytest.mark.parametrize("lesson", LESSONS)
+@pytest.mark.slow
+@pytest.mark.parametrize("lesson", [lesson for lesson in LESSONS if not graded_tasks(lesson)])
+def test_a_lesson_without_exercises_runs_top_to_bottom_as_a_student_gets_it(lesson):
+    nb = execute(course_nb(lesson), COURSE / lesson)
+    assert errors_and_stderr(nb) == []
+
+
+@pytest.mark.parametrize("lesson", GRADED)
 def test_every_exercise_stub_raises_not_implemented(lesson):
     stubs = [c for c in course_nb(lesson).cells if c.metadata.get("nbgrader", {}).get("solution")]
     assert stubs, "a lesson with exercises has solution cells"
