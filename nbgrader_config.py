@@ -32,14 +32,14 @@ c.Execute.timeout = int(os.environ.get("BACKPROP_CELL_TIMEOUT", "20"))
 c.Execute.interrupt_on_timeout = True
 # A kernel too busy to send output (allocating gigabytes, say) must not abort the notebook.
 c.Execute.raise_on_iopub_timeout = False
-# Each kernel may use this much address space; beyond it NumPy raises
-# MemoryError in the student's cell instead of the machine swapping or the
-# out-of-memory killer picking a victim.
-_memory = int(float(os.environ.get("BACKPROP_KERNEL_MEMORY_GB", "8")) * 2**30)
-c.Execute.extra_arguments = [
-    "--HistoryManager.hist_file=:memory:",
-    f"--IPKernelApp.exec_lines=import resource as _r; _r.setrlimit(_r.RLIMIT_AS, ({_memory}, {_memory})); del _r",
-]
+# Every notebook is graded (and validated) in the backprop-grading kernel:
+# memory capped and, when the grader runs as root, confined to a scratch copy
+# of its folder with the rest of the file system read-only
+# (autograder/sandbox_kernel.py). BACKPROP_SANDBOX=0 turns confinement off.
+os.environ["JUPYTER_PATH"] = os.pathsep.join(
+    p for p in [os.path.join(here, "autograder"), os.environ.get("JUPYTER_PATH", "")] if p)
+c.Execute.kernel_name = "backprop-grading"
+c.Execute.extra_arguments = ["--HistoryManager.hist_file=:memory:"]
 
 # A deleted test cell comes back from the gradebook, so it is graded (and fails
 # honestly) instead of stopping the whole notebook.

@@ -51,7 +51,7 @@ def prepare_workspace(instructor: Path, index: int, students: list[str], lessons
     """Make ``instructor/workers/w<index>`` with links to the students' submissions and a gradebook."""
     ws = instructor / "workers" / f"w{index:03d}"
     if ws.exists():
-        shutil.rmtree(ws)
+        shutil.rmtree(ws, ignore_errors=True)
     (ws / "submitted").mkdir(parents=True)
     for student in students:
         (ws / "submitted" / student).symlink_to((instructor / "submitted" / student).resolve())

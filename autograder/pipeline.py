@@ -100,6 +100,7 @@ class Nbgrader:
         # nbgrader runs `alembic` and kernels by PATH: put this interpreter's bin/ first
         path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
         env = dict(os.environ, PATH=path, BACKPROP_INSTRUCTOR_DIR=str(self.instructor),
+                   BACKPROP_SANDBOX_ROOT=str(self.instructor / "sandbox"),
                    PYTHONWARNINGS="ignore", PYDEVD_DISABLE_FILE_VALIDATION="1")
         if self.cell_timeout is not None:
             env["BACKPROP_CELL_TIMEOUT"] = str(self.cell_timeout)
@@ -308,6 +309,7 @@ def grade(submissions: Path, instructor: Path = DEFAULT_INSTRUCTOR, cell_timeout
         elif by_lesson:
             from .parallel import grade_in_parallel
             rejected += grade_in_parallel(instructor, by_lesson, workers, cell_timeout, scheduler, bar.update)
+    shutil.rmtree(instructor / "sandbox", ignore_errors=True)  # the kernels' scratch copies
     lap("execute")
     if by_lesson:
         runner.feedback("*")

@@ -7,6 +7,8 @@ parallel workers. "WRONG" marks a submission whose exercise 1 is really wrong
 from __future__ import annotations
 
 import copy
+import hashlib
+import os
 import re
 
 import nbformat
@@ -70,12 +72,43 @@ def hostile_class():
     cells(nb, "test_central_difference")[0].metadata["tags"] = ["skip-execution", "raises-exception"]
     out["tags-test-to-skip"] = (nb, FULL - 2, "forward difference")
     out["not-a-notebook"] = ("{ this is not json", None, "not a valid notebook")
+    nb = sub()
+    first = cells(nb, "central_difference")[0]
+    first.source += "\n" + ATTACK
+    out["attacks-the-grader"] = (nb, FULL, "")
     return out
+
+
+#: Tries to write where a graded notebook must not, and to signal every process; prints what happened.
+ATTACK = """
+import os, glob
+_results = {}
+_instructor = os.environ["BACKPROP_INSTRUCTOR_DIR"]
+_targets = glob.glob(_instructor + "/gradebook.db") + glob.glob(_instructor + "/submitted/correct/*/*.ipynb") \\
+    + glob.glob(os.environ["BACKPROP_REPO"] + "/solutions/01_derivatives/*.ipynb") + ["my_own_file.txt"]
+for _t in _targets:
+    try:
+        with open(_t, "a") as _fh:
+            _fh.write("tampered")
+        _results[_t] = "WROTE"
+    except OSError as _e:
+        _results[_t] = "refused"
+try:
+    os.kill(-1, 9)
+except OSError:
+    pass
+print("ATTACK", _results)
+"""
+
+
+def fingerprint(paths):
+    return {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in paths}
 
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     root = tmp_path_factory.mktemp("hostile")
+    os.environ["BACKPROP_REPO"] = str(pipeline.REPO)
     cases = hostile_class()
     for student, (nb, _, _) in cases.items():
         path = root / "subs" / student / L / f"{L}.ipynb"
@@ -84,7 +117,10 @@ def graded(tmp_path_factory):
             path.write_text(nb)
         else:
             nbformat.write(nb, path)
+    protected = sorted((pipeline.SOLUTIONS / L).glob("*.ipynb"))
+    before = fingerprint(protected)
     run = pipeline.grade(root / "subs", root / "instructor", cell_timeout=10, workers=2, progress=False)
+    run.protected_before, run.protected_after = before, fingerprint(protected)
     return cases, run
 
 
@@ -125,3 +161,19 @@ def test_every_submission_has_its_gradebook_rows(graded):
     graded_students = {r.student for r in run.scores}
     assert graded_students == {s for s, (_, score, _) in cases.items() if score is not None}
     assert all(len([r for r in run.scores if r.student == s]) == 4 for s in graded_students)
+
+
+def test_a_graded_notebook_cannot_write_outside_its_scratch_folder(graded):
+    if os.geteuid() != 0 and os.environ.get("CI", "").lower() != "true":
+        pytest.skip("confining grading kernels needs root (mount namespaces); run the tests as root to check it")
+    cases, run = graded
+    nb = nbformat.read(run.instructor / "autograded" / "attacks-the-grader" / L / f"{L}.ipynb", as_version=4)
+    printed = "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
+    assert "ATTACK" in printed
+    assert "WROTE" in printed.split("my_own_file.txt")[1][:20], "its own folder is writable"
+    assert printed.count("refused") >= 3, printed
+    assert run.protected_after == run.protected_before, "the course sources changed"
+    correct = run.instructor / "submitted" / "correct" / L / f"{L}.ipynb"
+    assert "tampered" not in correct.read_text()
+    assert pipeline.totals(run.scores)[("correct", L)] == (FULL, FULL)
+    assert not (run.instructor / "sandbox").exists(), "scratch copies are cleaned up"

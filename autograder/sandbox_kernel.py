@@ -1,0 +1,134 @@
+"""Launch a grading kernel confined to a scratch copy of the submission's folder.
+
+Used by the ``backprop-grading`` kernelspec (``autograder/kernels/``), which
+``nbgrader_config.py`` makes the kernel of every autograde and validate run::
+
+    python -m autograder.sandbox_kernel -f {connection_file} [ipykernel options]
+
+Outside (stage 1, in the notebook's folder, as the grader's user):
+
+* the address space of the kernel is capped (``BACKPROP_KERNEL_MEMORY_GB``,
+  default 8), so a runaway allocation raises ``MemoryError``;
+* when running as root (and ``BACKPROP_SANDBOX`` is not ``0``), the folder is
+  copied to a fresh scratch directory (same last three path parts, so the
+  hidden tests still know the student), and stage 2 runs in new mount and PID
+  namespaces (``unshare``). Otherwise the kernel starts unconfined; there is
+  no way to confine it without privileges, and the docs say so.
+
+Inside (stage 2, root with capabilities, in the new namespaces):
+
+* the scratch directory is bind-mounted on itself, then every other mount is
+  remounted read-only: the repository, the gradebook, other students' files;
+* all capabilities are dropped (``setpriv``), so the student's code cannot
+  remount anything, raise its memory limit, or see or signal processes
+  outside its PID namespace (the grader, other kernels);
+* ipykernel starts in the scratch copy of the folder.
+
+The kernelspec uses ``interrupt_mode: message``: nbgrader interrupts a
+looping cell through the kernel's control channel, which works across the
+PID namespace.
+"""
+from __future__ import annotations
+
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+#: Mounts left writable inside the sandbox: kernel file systems the kernel itself needs.
+KEEP_WRITABLE = ("/proc", "/sys", "/dev")
+
+
+def memory_limit() -> int:
+    """Bytes of address space a grading kernel may use."""
+    return int(float(os.environ.get("BACKPROP_KERNEL_MEMORY_GB", "8")) * 2**30)
+
+
+def cap_memory() -> None:
+    """Cap the address space of this process and its children (soft = hard)."""
+    limit = memory_limit()
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
+def kernel_argv(connection_file: str, rest: list[str]) -> list[str]:
+    """The plain ipykernel command line."""
+    return [sys.executable, "-m", "ipykernel_launcher", "-f", connection_file, *rest]
+
+
+def sandbox_wanted() -> bool:
+    """Confine the kernel: only possible as root, and not switched off."""
+    return os.geteuid() == 0 and os.environ.get("BACKPROP_SANDBOX", "1") != "0" and shutil.which("unshare") is not None
+
+
+def scratch_copy(cwd: Path, connection_file: str) -> tuple[Path, Path, Path]:
+    """Copy the notebook's folder and the connection file into a new scratch directory.
+
+    Returns ``(scratch, workdir, connection copy)``; ``workdir`` ends with the
+    same three path parts as ``cwd`` (``autograded/<student>/<lesson>``).
+    """
+    base = os.environ.get("BACKPROP_SANDBOX_ROOT") or tempfile.gettempdir()
+    Path(base).mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix="backprop-kernel-", dir=base))
+    workdir = scratch.joinpath(*cwd.parts[-3:]) if len(cwd.parts) >= 3 else scratch / "work"
+    shutil.copytree(cwd, workdir, symlinks=True)
+    conn = scratch / "connection.json"
+    shutil.copy(connection_file, conn)
+    return scratch, workdir, conn
+
+
+def stage_outside(connection_file: str, rest: list[str]) -> None:
+    """Stage 1: cap memory, then exec ipykernel directly or stage 2 in new namespaces."""
+    cap_memory()
+    if not sandbox_wanted():
+        os.execv(sys.executable, kernel_argv(connection_file, rest))
+    scratch, workdir, conn = scratch_copy(Path.cwd(), connection_file)
+    argv = ["unshare", "--mount", "--pid", "--fork", "--kill-child", "--mount-proc", "--propagation", "private",
+            "--", sys.executable, "-m", "autograder.sandbox_kernel", "--inside", str(scratch), str(workdir),
+            "-f", str(conn), *rest]
+    os.execvp("unshare", argv)
+
+
+def mount_points() -> list[str]:
+    """Every mount point of this mount namespace, parents before children."""
+    points = []
+    with open("/proc/self/mountinfo") as fh:
+        for line in fh:
+            points.append(line.split()[4].encode().decode("unicode_escape"))
+    return sorted(set(points), key=len)
+
+
+def stage_inside(scratch: str, workdir: str, connection_file: str, rest: list[str]) -> None:
+    """Stage 2: make everything but ``scratch`` read-only, drop capabilities, exec ipykernel."""
+    subprocess.run(["mount", "--bind", scratch, scratch], check=True)
+    for point in mount_points():
+        if point == scratch or any(point == k or point.startswith(k + "/") for k in KEEP_WRITABLE):
+            continue
+        # a mount that cannot be remounted (already read-only, special) is left as it is
+        subprocess.run(["mount", "-o", "remount,bind,ro", point], stderr=subprocess.DEVNULL, check=False)
+    home = Path(scratch) / "home"
+    home.mkdir(exist_ok=True)
+    os.environ.update(HOME=str(home), IPYTHONDIR=str(home / ".ipython"), MPLCONFIGDIR=str(home / ".matplotlib"),
+                      JUPYTER_RUNTIME_DIR=str(home / ".runtime"), TMPDIR=str(home))
+    os.chdir(workdir)
+    argv = ["setpriv", "--inh-caps=-all", "--ambient-caps=-all", "--bounding-set=-all", "--no-new-privs",
+            "--", *kernel_argv(connection_file, rest)]
+    os.execvp("setpriv", argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["--inside"]:
+        scratch, workdir, flag, conn, *rest = args[1:]
+        assert flag == "-f", "usage: --inside SCRATCH WORKDIR -f CONNECTION [ipykernel options]"
+        stage_inside(scratch, workdir, conn, rest)
+    else:
+        flag, conn, *rest = args
+        assert flag == "-f", "usage: -f CONNECTION [ipykernel options]"
+        stage_outside(conn, rest)
+
+
+if __name__ == "__main__":
+    main()
