@@ -171,7 +171,7 @@ def test_a_graded_notebook_cannot_write_outside_its_scratch_folder(graded):
     printed = "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
     assert "ATTACK" in printed
     assert "WROTE" in printed.split("my_own_file.txt")[1][:20], "its own folder is writable"
-    assert printed.count("refused") >= 3, printed
+    assert printed.count("refused") >= 2, printed  # its gradebook and the course source, at least
     assert run.protected_after == run.protected_before, "the course sources changed"
     correct = run.instructor / "submitted" / "correct" / L / f"{L}.ipynb"
     assert "tampered" not in correct.read_text()
