@@ -54,15 +54,15 @@ def batch(seed: int) -> tuple[np.ndarray, np.ndarray, mlp.Params]:
 
 @dataclass(frozen=True)
 class StepperState:
-    """The arrays of the 2-3-1 network after ``step`` stages (0..4).
+    """The arrays of the 2-3-1 network, of which the first ``step`` stages (0..4) are shown.
 
     ``arrays`` maps names to arrays: ``x`` (4, 2), ``y`` (4, 1), ``W1`` (2, 3),
     ``W2`` (3, 1), ``z1``, ``a1``, ``delta1`` (4, 3), ``dW1`` (2, 3), ``db1``
     (3,), ``z2``, ``a2`` (= y_hat), ``delta2`` (4, 1), ``dW2`` (3, 1), ``db2``
-    (1,); only those of the stages computed so far. ``available`` is the
-    number of stages that could be computed (a student function not done
-    stops it; see ``notes``). ``agrees[stage]`` says whether that stage
-    matches the library's (True when the library computed it).
+    (1,). Every stage is computed whatever the step (so that a function not
+    done yet is reported at once); ``available`` is the number of stages
+    that could be computed (see ``notes``). ``agrees[stage]`` says whether
+    that stage matches the library's (True when the library computed it).
     """
 
     seed: int
@@ -73,6 +73,15 @@ class StepperState:
     agrees: dict[int, bool]
     sources: dict[str, str]
     notes: tuple[str, ...] = field(default=())
+
+    @property
+    def shown(self) -> int:
+        """The stages on display: the step, or fewer if a stage could not be computed."""
+        return min(self.step, self.available)
+
+    def visible(self) -> dict[str, np.ndarray]:
+        """The arrays of the stages on display (and the inputs ``x``, ``y``, ``W1``, ``W2``)."""
+        return {k: v for k, v in self.arrays.items() if STAGE_OF.get(k, 0) <= self.shown}
 
 
 def _reference(x: np.ndarray, y: np.ndarray, params: mlp.Params) -> dict[str, np.ndarray]:
@@ -87,13 +96,13 @@ def _reference(x: np.ndarray, y: np.ndarray, params: mlp.Params) -> dict[str, np
             "db2": delta2.sum(0), "delta1": delta1, "dW1": x.T @ delta1, "db1": delta1.sum(0)}
 
 
-STAGE_ARRAYS = {1: ("z1", "a1"), 2: ("z2", "a2"), 3: ("delta2", "dW2", "db2"), 4: ("delta1", "dW1", "db1")}
+STAGE_ARRAYS = {1: ("z1", "a1"), 2: ("z2", "a2"), 3: ("delta2", "dW2", "db2", "dout1"), 4: ("delta1", "dW1", "db1")}
 
 
 def stepper_state(step: int = 4, seed: int = 0, dense_forward: Callable[..., Any] | None = None,
                   dense_backward: Callable[..., Any] | None = None,
                   relu_backward: Callable[..., Any] | None = None) -> StepperState:
-    """Run the network with the given layer functions (the library's where None), up to stage ``step``."""
+    """Run the network with the given layer functions (the library's where None); show ``step`` stages."""
     step = max(0, min(int(step), len(STAGES) - 1))
     x, y, params = batch(seed)
     W1, b1, W2, b2 = params[0]["W"], params[0]["b"], params[1]["W"], params[1]["b"]
@@ -114,7 +123,7 @@ def stepper_state(step: int = 4, seed: int = 0, dense_forward: Callable[..., Any
     available = 0
     caches: dict[str, Any] = {}
     try:
-        for stage in range(1, step + 1):
+        for stage in range(1, len(STAGES)):
             if stage == 1:
                 z1, caches["1"] = call("dense_forward", x, W1, b1)
                 arrays.update(z1=np.asarray(z1, dtype=np.float64), a1=relu(np.asarray(z1, dtype=np.float64)))
@@ -132,7 +141,7 @@ def stepper_state(step: int = 4, seed: int = 0, dense_forward: Callable[..., Any
                 arrays.update(delta1=delta1, dW1=np.asarray(dW1, dtype=np.float64),
                               db1=np.asarray(db1, dtype=np.float64))
             agrees[stage] = all(arrays[k].shape == ref[k].shape and np.allclose(arrays[k], ref[k], atol=1e-10)
-                                for k in STAGE_ARRAYS[stage])
+                                for k in STAGE_ARRAYS[stage] if k in ref)
             available = stage
     except ExerciseNotDone as exc:
         notes = (str(exc),)
@@ -167,7 +176,7 @@ def _heatmap(ax: Any, a: np.ndarray, title: str) -> None:
 def stepper_figure(state: StepperState, fig: Figure | None = None) -> Figure:
     """Heatmaps of z, a, delta and dW for both layers, those not computed yet left blank."""
     fig = new_figure((9.0, 4.2), fig)
-    shown = min(state.step, state.available)
+    shown = state.shown
     for row, col, name, title in PANELS:
         ax = panel(fig, (0.02 + 0.245 * col, 0.52 - 0.42 * row + 0.02, 0.2, 0.3))
         stage = STAGE_OF[name]
