@@ -12,6 +12,7 @@ cell 0 when it writes anything to stderr.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import sys
 import warnings
 from typing import Any, Callable, Iterable, Iterator, Mapping
@@ -73,6 +74,14 @@ class _ReferenceCalled(Exception):
     """Raised inside a student's call when it reaches a forbidden reference implementation."""
 
 
+_FORBIDDEN: contextvars.ContextVar[tuple[Callable[..., Any], ...]] = contextvars.ContextVar("forbidden", default=())
+
+
+def current_forbidden() -> tuple[Callable[..., Any], ...]:
+    """The references forbidden by the innermost active :func:`forbid` block."""
+    return _FORBIDDEN.get()
+
+
 @contextlib.contextmanager
 def forbid(references: Iterable[Callable[..., Any]]) -> Iterator[None]:
     """Raise inside the block as soon as any of ``references`` is called.
@@ -80,9 +89,14 @@ def forbid(references: Iterable[Callable[..., Any]]) -> Iterator[None]:
     Detection is by code object (through ``sys.setprofile``), so it also
     catches a reference imported under another name.
     """
+    references = tuple(references)
     codes = {getattr(r, "__code__", None) for r in references} - {None}
+    token = _FORBIDDEN.set(references)
     if not codes:
-        yield
+        try:
+            yield
+        finally:
+            _FORBIDDEN.reset(token)
         return
 
     def profiler(frame: Any, event: str, arg: Any) -> None:
@@ -95,6 +109,7 @@ def forbid(references: Iterable[Callable[..., Any]]) -> Iterator[None]:
         yield
     finally:
         sys.setprofile(previous)
+        _FORBIDDEN.reset(token)
 
 
 def call_student(fn: Callable[..., Any], name: str, *args: Any,

@@ -32,7 +32,7 @@ def hostile_class():
     sub = lambda replace=None: demo.submission(L, right | (replace or {}))  # noqa: E731
     out = {"correct": (sub(), FULL, "")}
 
-    nb = sub({"dL_dw": demo.inject(L, "dL_dw", "import os, signal; os.kill(os.getpid(), signal.SIGKILL)")})
+    nb = sub({"dL_dw": demo.inject(L, "dL_dw", "import os; os._exit(1)")})
     out["kills-kernel"] = (nb, FULL - 3, "kernel died")
     nb = sub({"sigmoid_prime": demo.inject(L, "sigmoid_prime", "junk = [np.empty(10**9) for _ in range(1000)]")})
     out["eats-memory"] = (nb, FULL - 1, "MemoryError")
@@ -72,6 +72,22 @@ def hostile_class():
     cells(nb, "test_central_difference")[0].metadata["tags"] = ["skip-execution", "raises-exception"]
     out["tags-test-to-skip"] = (nb, FULL - 2, "forward difference")
     out["not-a-notebook"] = ("{ this is not json", None, "not a valid notebook")
+    # Attempts to fake a pass, each on top of a really wrong exercise 1: none may gain a point.
+    tricks = {
+        "patches-the-checks": "import backprop_lib.checks as _c\n_c.compare = lambda *a, **k: None",
+        "patches-numpy-helpers": ("import backprop_lib.gradcheck as _g\n"
+                                  "_g.rel_error = lambda a, n, floor=0: np.zeros(np.broadcast(a, n).shape)\n"
+                                  "np.allclose = lambda *a, **k: True"),
+        "silences-tracebacks": ("_ip = get_ipython()\n_ip.showtraceback = lambda *a, **k: None\n"
+                                "_ip._showtraceback = lambda *a, **k: None"),
+        "blanks-test-cells": ("get_ipython().input_transformers_post.append("
+                              "lambda lines: [] if any('check_' in l for l in lines) else lines)"),
+        "calls-the-reference": ("from backprop_lib.gradcheck import central_difference as _cd\n"
+                                "def central_difference(f, x, h=1e-5):\n    return _cd(f, x, h)"),
+    }
+    for student, trick in tricks.items():
+        out[student] = (sub({"central_difference": WRONG["central_difference"] + "\n" + trick}), FULL - 2,
+                        "calls the course library" if student == "calls-the-reference" else "disagrees")
     nb = sub()
     first = cells(nb, "central_difference")[0]
     first.source += "\n" + ATTACK

@@ -13,15 +13,25 @@ and nbgrader exits with an error. This executor instead
 If the kernel dies again while replaying, the remaining cells are left
 unexecuted and each test among them reads "not run". Options are those of
 ``Execute`` (``timeout`` applies per cell, as before).
+
+After the last cell, while the kernel is still up, the hidden tests of the
+lesson's verifiable exercises run again in this (the grader's) process
+(:mod:`autograder.verify`); a test that fails there fails its cell, whatever
+the kernel printed.
 """
 from __future__ import annotations
 
+import ast
 import copy
+from pathlib import Path
 
 from jupyter_core.utils import run_sync
+from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 from nbformat import NotebookNode
 from nbgrader.preprocessors import Execute
+
+from ..verify import verify_notebook
 
 DIED = ("the kernel died while running this cell (it was killed, ran out of memory, or called exit); "
         "the kernel was restarted and grading went on")
@@ -60,3 +70,51 @@ class ResilientExecute(Execute):
         for i, earlier in enumerate(self.nb.cells[:index]):
             if earlier.cell_type == "code":
                 self.execute_cell(copy.deepcopy(earlier), i, store_history=False)
+
+    def preprocess(self, nb: NotebookNode, resources: dict | None = None, km=None):
+        """Run every cell (as nbconvert does), then verify hidden tests outside the kernel."""
+        NotebookClient.__init__(self, nb, km)
+        self.reset_execution_trackers()
+        self._check_assign_resources(resources)
+        with self.setup_kernel():
+            info = self.wait_for_reply(self.kc.kernel_info())
+            self.nb.metadata["language_info"] = info["content"]["language_info"]
+            for index, cell in enumerate(self.nb.cells):
+                self.preprocess_cell(cell, resources, index)
+            if not self._broken:
+                self._verify_outside(resources or {})
+        self.set_widgets_metadata()
+        return self.nb, self.resources
+
+    def _evaluate(self, expression: str) -> str:
+        """The value of ``expression`` in the kernel, as a string (raises on error or timeout)."""
+        msg_id = self.kc.execute("", silent=True, store_history=False, user_expressions={"v": expression})
+        reply = self.wait_for_reply(msg_id)
+        if reply is None:
+            raise TimeoutError(f"no answer within {self.timeout} s (the kernel was interrupted)")
+        result = reply["content"].get("user_expressions", {}).get("v", {})
+        if result.get("status") != "ok":
+            raise RuntimeError(f"{result.get('ename', 'error')}: {result.get('evalue', 'no answer from the kernel')}")
+        return ast.literal_eval(result["data"]["text/plain"])
+
+    def _verify_outside(self, resources: dict) -> None:
+        """Fail every test cell whose hidden checks fail when judged outside the kernel."""
+        lesson = resources.get("nbgrader", {}).get("assignment", "")
+        cwd = Path(resources.get("metadata", {}).get("path") or ".").resolve()
+        try:
+            verdicts = verify_notebook(self.nb.cells, lesson, self._evaluate, cwd)
+        except Exception as exc:  # noqa: BLE001 - a verifier fault must not cost the student: log, keep the kernel's verdict
+            self.log.error("out-of-kernel verification of %s failed: %s", cwd, exc)
+            return
+        cells = {c.metadata.get("nbgrader", {}).get("grade_id"): c for c in self.nb.cells}
+        for v in verdicts:
+            if v.passed is None:
+                self.log.warning("%s %s: %s", cwd, v.task, v.message)
+            elif not v.passed:
+                cell = cells[v.test_id]
+                if not any(o.get("output_type") == "error" for o in cell.outputs):
+                    cell.outputs.append(NotebookNode(
+                        output_type="error", ename="CheckFailed",
+                        evalue="the grader's own run of the hidden tests disagrees with what your notebook "
+                               f"printed:\n{v.message}",
+                        traceback=[f"CheckFailed: {v.message}"]))

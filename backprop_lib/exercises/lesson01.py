@@ -17,6 +17,10 @@ from ..checks import CheckFailed, call_student, check_derivative, compare, passe
 from ..symbolic import Symbolic, sigmoid, to_numpy
 from . import random_shape, visible_rng
 
+#: Exercises whose hidden tests the grader re-runs outside the student's kernel
+#: (inputs and outputs are data; see autograder/verify.py).
+VERIFIED_OUTSIDE = ("central_difference", "sigmoid_prime", "composite_derivative", "dL_dw")
+
 
 class Elementary(NamedTuple):
     """A one-variable function for chain-rule exercises, with a safe input range."""
