@@ -506,3 +506,9 @@ def _judge_grads(name: str, recipe: Recipe, order: list[Value], expected: list[f
     if hint:
         lines.append(f"  likely cause: {hint}")
     raise CheckFailed("\n".join(lines))
+
+
+#: Exercises whose hidden tests the grader re-runs outside the student's kernel
+#: (autograder/verify.py). The others pass engine objects, rely on changes made in
+#: place, or call back into the grader's functions, so the kernel's verdict stands.
+VERIFIED_OUTSIDE = ('mul_backward', 'pow_backward', 'sigmoid_backward')

@@ -669,3 +669,9 @@ def check_grad_check(fn: Callable[..., Any], rng: np.random.Generator | None = N
                 raise CheckFailed("\n".join(lines))
         n_cases += 2
     passed(name, n_cases, "exact gradients report < 1e-7, and known errors are measured exactly")
+
+
+#: Exercises whose hidden tests the grader re-runs outside the student's kernel
+#: (autograder/verify.py). The others pass engine objects, rely on changes made in
+#: place, or call back into the grader's functions, so the kernel's verdict stands.
+VERIFIED_OUTSIDE = ('dense_forward', 'dense_backward', 'relu_backward', 'output_delta', 'network_gradients')
