@@ -74,7 +74,9 @@ def hostile_class():
     out["not-a-notebook"] = ("{ this is not json", None, "not a valid notebook")
     # Attempts to fake a pass, each on top of a really wrong exercise 1: none may gain a point.
     tricks = {
-        "patches-the-checks": "import backprop_lib.checks as _c\n_c.compare = lambda *a, **k: None",
+        "patches-the-checks": ("import backprop_lib.checks as _c, backprop_lib.exercises.lesson01 as _l\n"
+                               "_c.compare = _l.compare = lambda *a, **k: None"),
+        "redefines-the-check": "check_central_difference = lambda *a, **k: print('all good')",
         "patches-numpy-helpers": ("import backprop_lib.gradcheck as _g\n"
                                   "_g.rel_error = lambda a, n, floor=0: np.zeros(np.broadcast(a, n).shape)\n"
                                   "np.allclose = lambda *a, **k: True"),
@@ -87,7 +89,7 @@ def hostile_class():
     }
     for student, trick in tricks.items():
         out[student] = (sub({"central_difference": WRONG["central_difference"] + "\n" + trick}), FULL - 2,
-                        "calls the course library" if student == "calls-the-reference" else "disagrees")
+                        "calls the course library" if student == "calls-the-reference" else "forward difference")
     nb = sub()
     first = cells(nb, "central_difference")[0]
     first.source += "\n" + ATTACK
@@ -193,3 +195,10 @@ def test_a_graded_notebook_cannot_write_outside_its_scratch_folder(graded):
     assert "tampered" not in correct.read_text()
     assert pipeline.totals(run.scores)[("correct", L)] == (FULL, FULL)
     assert not (run.instructor / "sandbox").exists(), "scratch copies are cleaned up"
+
+
+@pytest.mark.parametrize("student", ["patches-the-checks", "redefines-the-check", "blanks-test-cells"])
+def test_a_trick_that_fools_the_kernel_is_caught_by_the_graders_own_run(graded, student):
+    """These tricks do make the kernel print a pass; only the out-of-kernel verdict stops them."""
+    _, run = graded
+    assert "disagrees with what your notebook printed" in feedback(run, student)
