@@ -144,18 +144,19 @@ def loss_along(surface: Surface, path: np.ndarray) -> np.ndarray:
 
 
 def plot_trajectories(surface: Surface, paths: Mapping[str, np.ndarray], ax: plt.Axes | None = None,
-                      title: str | None = None, n_levels: int = 18) -> plt.Axes:
+                      title: str | None = None, n_levels: int = 18, resolution: int = 300) -> plt.Axes:
     """Contour lines of ``surface`` with each trajectory of ``paths`` (label -> ``(k, 2)`` array) on top.
 
-    The start is a black dot, each path's end a square of its colour, the minimum a star.
+    The start is a black dot, each path's end a square of its colour, the minimum a star. The
+    surface is evaluated on a ``resolution x resolution`` grid (lower it for costly surfaces).
 
     Contour levels are spaced logarithmically above the minimum, so the
     flat floor of a valley shows as well as its steep walls. Points outside
     the frame (a diverging run) are clipped by the axes, not drawn.
     """
     ax = ax or plt.subplots(figsize=(6.5, 4.2))[1]
-    xs = np.linspace(*surface.xlim, 300)
-    ys = np.linspace(*surface.ylim, 300)
+    xs = np.linspace(*surface.xlim, resolution)
+    ys = np.linspace(*surface.ylim, resolution)
     X, Y = np.meshgrid(xs, ys)
     Z = surface.f(X, Y)
     low = surface.loss(np.array(surface.minimum))
