@@ -154,7 +154,9 @@ def _judge_step(name: str, fn: Callable[..., Any], theta: np.ndarray, g: np.ndar
     compare(f"the new theta from {name}", expected[0], new_theta, inputs, mistakes=part(0))
     for key in keys:
         if key == "t":
-            if not isinstance(new_state["t"], (int, np.integer)) or int(new_state["t"]) != expected[1]["t"]:
+            t_new = new_state["t"]
+            counted = isinstance(t_new, (int, float, np.integer, np.floating)) and float(t_new) == expected[1]["t"]
+            if not counted:
                 raise CheckFailed(f"the new state of {name} should have t = {expected[1]['t']} (one more than "
                                   f"the t = {state['t']} it was given: t counts the steps taken), but it has "
                                   f"t = {new_state['t']!r}\n  on input: {fmt_inputs(inputs)}")
