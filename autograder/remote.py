@@ -63,7 +63,8 @@ def encode(value: Any) -> Any:
 def call(target: str, payload: str) -> str:
     """Call the student's ``target`` (a name in the notebook, or a handle) with pickled arguments.
 
-    Returns JSON: ``{"value": ...}`` or ``{"error": type, "message": text}``.
+    Returns JSON: ``{"value": ..., "args": ..., "kwargs": ...}`` (the arguments
+    after the call) or ``{"error": type, "message": text}``.
     """
     from backprop_lib.checks import _ReferenceCalled, forbid, quiet
 
@@ -78,7 +79,8 @@ def call(target: str, payload: str) -> str:
         refs = [_resolve(name) for name in forbidden]
         with quiet(), forbid(refs):
             result = fn(*args, **kwargs)
-        return json.dumps({"value": encode(result)})
+        # the arguments as the call left them, so changes made in place are seen by the grader
+        return json.dumps({"value": encode(result), "args": encode(list(args)), "kwargs": encode(kwargs)})
     except _ReferenceCalled as exc:
         return json.dumps({"error": "ReferenceCalled", "message": str(exc)})
     except KeyError as exc:

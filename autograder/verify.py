@@ -74,6 +74,32 @@ def decode(data: Any, proxy_factory) -> Any:
     raise Unverifiable(f"it returned {data.get('__obj__', 'an object')}, which cannot be checked outside the kernel")
 
 
+def write_back(original: Any, after: Any) -> None:
+    """Apply to ``original`` the changes the student's function made in place to its copy.
+
+    Arrays are overwritten element by element, dicts and lists entry by
+    entry; anything else cannot change in place and is left alone.
+    """
+    if isinstance(original, np.ndarray) and isinstance(after, np.ndarray):
+        if original.shape == after.shape and original.flags.writeable:
+            np.copyto(original, after, casting="unsafe")
+    elif isinstance(original, dict) and isinstance(after, dict):
+        for key in list(original):
+            if key not in after:
+                del original[key]
+        for key, value in after.items():
+            if key in original and isinstance(original[key], (np.ndarray, dict, list)):
+                write_back(original[key], value)
+            else:
+                original[key] = value
+    elif isinstance(original, list) and isinstance(after, list) and len(original) == len(after):
+        for i, value in enumerate(after):
+            if isinstance(original[i], (np.ndarray, dict, list)):
+                write_back(original[i], value)
+            else:
+                original[i] = value
+
+
 class KernelProxy:
     """Stands for a student's function: each call runs in the kernel and returns data."""
 
@@ -92,7 +118,11 @@ class KernelProxy:
             if kind == "ReferenceCalled":
                 raise checks._ReferenceCalled(message)
             raise remote_error(kind, message)
-        return decode(reply["value"], lambda handle: KernelProxy(self._run, handle, f"{self.__name__}(...)"))
+        make_proxy = lambda handle: KernelProxy(self._run, handle, f"{self.__name__}(...)")  # noqa: E731
+        with contextlib.suppress(Unverifiable):  # an argument that is an object cannot have changed as data
+            write_back(list(args), decode(reply["args"], make_proxy))
+            write_back(kwargs, decode(reply["kwargs"], make_proxy))
+        return decode(reply["value"], make_proxy)
 
 
 @dataclass

@@ -78,3 +78,10 @@ def test_what_comes_back_is_data_never_an_object_to_unpickle():
     assert decode({"__tuple__": [1, [2.5, None]]}, None) == (1, [2.5, None])
     with pytest.raises(Unverifiable):
         decode({"__obj__": "Value"}, None)
+
+
+def test_changes_made_in_place_come_back_to_the_graders_arrays():
+    from autograder.verify import write_back
+    theta, state = np.zeros(3), {"v": np.zeros(3), "t": 0}
+    write_back([theta, state], [np.ones(3), {"v": np.full(3, 2.0), "t": 1}])
+    assert theta.tolist() == [1, 1, 1] and state["v"].tolist() == [2, 2, 2] and state["t"] == 1

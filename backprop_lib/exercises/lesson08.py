@@ -550,3 +550,8 @@ def check_l2_penalty(fn: Callable[..., Any], rng: np.random.Generator | None = N
             compare(f"grads[{i}] from {name}", eg, gg, {"p": p, "lam": lam}, mistakes=GRADIENT_MISTAKES)
     passed(name, n_cases, "penalty (lam/2) * sum(p**2) and gradient lam * p, as sympy.diff and central "
                           "differences say")
+
+
+#: Exercises whose hidden tests the grader re-runs outside the student's kernel
+#: (autograder/verify.py): all of them, their inputs and outputs being data.
+VERIFIED_OUTSIDE = ('sgd_step', 'momentum_step', 'adam_step', 'should_stop', 'l2_penalty')
