@@ -532,3 +532,15 @@ def test_a_failing_widget_shows_a_message_instead_of_the_picture(capfd):
     fig = w.static_figure()
     assert any("boom" in t.get_text() for ax in fig.axes for t in ax.texts)
     assert capfd.readouterr().err == ""
+
+
+def test_exported_html_shows_the_picture_of_a_widget():
+    """nbviewer and nbconvert's HTML have no kernel: they fall back to the PNG the widget carries."""
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    w = NeuronLossExplorer()
+    output = nbformat.v4.new_output("display_data", data=w._repr_mimebundle_())
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("NeuronLossExplorer()", outputs=[output])])
+    html, _ = HTMLExporter().from_notebook_node(nb)
+    assert "data:image/png;base64," + base64.b64encode(w.last_png).decode()[:200] in html

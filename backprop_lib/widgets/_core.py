@@ -157,6 +157,13 @@ def notes_text(notes: tuple[str, ...]) -> str:
     return "\n".join(wrap_text(n, 110) for n in notes)
 
 
+def draw_notes(fig: Figure, notes: tuple[str, ...]) -> None:
+    """Write a state's notes in the bottom-left corner of ``fig``, boxed so that they read over an axis label."""
+    if notes:
+        fig.text(0.01, 0.01, notes_text(notes), fontsize=7.5, color="C3", va="bottom", zorder=10,
+                 bbox={"boxstyle": "round,pad=0.3", "fc": "white", "ec": "C3", "alpha": 0.95})
+
+
 class Explorer:
     """The ipywidgets shell of a widget: controls, a message line and a picture.
 
@@ -183,7 +190,9 @@ class Explorer:
         import ipywidgets as W
 
         self.controls = dict(controls)
-        self.image = W.Image(format="png", layout=W.Layout(max_width="100%", height="auto"))
+        # shown at its own size (never stretched, which would blur it), narrower if the page is
+        self.image = W.Image(format="png", layout=W.Layout(width=f"{round(self.size[0] * DPI)}px",
+                                                           max_width="100%", height="auto"))
         self.image.add_class("backprop-plot")
         self.message = W.HTML("")
         self.message.add_class("backprop-message")

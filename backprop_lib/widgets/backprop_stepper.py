@@ -29,7 +29,7 @@ from matplotlib.figure import Figure
 
 from .. import datasets, layers, mlp
 from ..activations import ACTIVATIONS, relu, sigmoid
-from ._core import panel, Explorer, ExerciseNotDone, call_exercise, new_figure, notes_text
+from ._core import ExerciseNotDone, Explorer, call_exercise, draw_notes, new_figure, panel
 
 EXERCISES = {"dense_forward": "exercise 1 of lesson 05 (dense_forward)",
              "dense_backward": "exercise 2 of lesson 05 (dense_backward)",
@@ -196,8 +196,7 @@ def stepper_figure(state: StepperState, fig: Figure | None = None) -> Figure:
     yours = [k for k, v in state.sources.items() if v == "yours"]
     fig.text(0.99, 0.97, "your " + ", ".join(yours) if yours else "library functions", fontsize=8,
              ha="right", va="top", color="0.35")
-    if state.notes:
-        fig.text(0.01, 0.005, notes_text(state.notes), fontsize=7.5, color="C3", va="bottom")
+    draw_notes(fig, state.notes)
     return fig
 
 

@@ -20,7 +20,7 @@ from typing import Any, Callable, NamedTuple
 import numpy as np
 from matplotlib.figure import Figure
 
-from ._core import panel, Explorer, ExerciseNotDone, call_exercise, new_figure, notes_text
+from ._core import ExerciseNotDone, Explorer, call_exercise, draw_notes, new_figure, panel
 
 EXERCISE = "exercise 3 of lesson 01 (composite_derivative)"
 ArrayFn = Callable[[np.ndarray], np.ndarray]
@@ -144,8 +144,7 @@ def chain_rule_figure(state: ChainRuleState, fig: Figure | None = None) -> Figur
     if np.isfinite(state.student):
         line += f"      your composite_derivative: {state.student:.6f}"
     fig.text(0.5, 0.08, line, ha="center", fontsize=9)
-    if state.notes:
-        fig.text(0.01, 0.005, notes_text(state.notes), fontsize=7.5, color="C3", va="bottom")
+    draw_notes(fig, state.notes)
     return fig
 
 

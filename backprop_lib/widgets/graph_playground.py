@@ -26,7 +26,7 @@ from matplotlib.patches import FancyBboxPatch
 
 from .. import graph_drawing as gd
 from ..engine import Value, local_derivatives, topological_order
-from ._core import panel, Explorer, ExerciseNotDone, call_exercise, new_figure, notes_text, slider_style
+from ._core import ExerciseNotDone, Explorer, call_exercise, draw_notes, new_figure, panel, slider_style
 
 EXERCISE = "exercise 5 of lesson 02 (backward_pass)"
 LEAVES = ("w", "x", "b", "y")
@@ -182,16 +182,21 @@ def graph_figure(state: GraphState, fig: Figure | None = None) -> Figure:
     ax = panel(fig, (0.01, 0.2, 0.98, 0.72))
     backward = state.phase in ("backward", "done")
     gd.draw_graph(layout, ax, grad=True, local=backward, highlight=lambda n: n.label == state.current)
+    hw, hh = gd.BOX_WIDTH / 2, gd.BOX_HEIGHT / 2
     for n in nodes:
         value_shown, grad_shown = n.label in state.value_shown, n.label in state.grad_shown
         if value_shown and grad_shown and math.isfinite(state.grads[n.label]):
             continue
+        x0, y0 = layout.pos[n]
+        for text in list(ax.texts):  # the node's own texts, which may be wider than the box that covers them
+            tx, ty = text.get_position()
+            if abs(tx - x0) < hw and abs(ty - y0) < hh:
+                text.remove()
         face = "#fde2b8" if n.label == state.current else ("#e6f0fa" if not n.parents else "#f4f4f4")
         _mask(ax, n, layout.pos[n], value_shown, grad_shown, state.grads[n.label], face, n is L)
     ax.set_title(f"L = (w·x + b − y)²     step {state.step} of {state.n_steps} ({state.phase})", fontsize=10)
     fig.text(0.5, 0.1, state.explanation, ha="center", fontsize=9.5)
-    if state.notes:
-        fig.text(0.01, 0.005, notes_text(state.notes), fontsize=7.5, color="C3", va="bottom")
+    draw_notes(fig, state.notes)
     return fig
 
 

@@ -23,7 +23,7 @@ from typing import Any, Callable
 import numpy as np
 from matplotlib.figure import Figure
 
-from ._core import panel, Explorer, ExerciseNotDone, call_exercise, new_figure, notes_text
+from ._core import ExerciseNotDone, Explorer, call_exercise, draw_notes, new_figure, panel
 
 EXERCISE = "exercise 3 of lesson 03 (bce_delta)"
 #: The z axis of the curves: shape (161,).
@@ -128,8 +128,7 @@ def neuron_loss_figure(state: NeuronLossState, fig: Figure | None = None) -> Fig
                if wrong and abs(state.z) > 3 else "wrong, but not saturated" if wrong else "right side of 0.5")
     fig.text(0.5, 0.06, f"w = {state.w:g}, x = {state.x:g}, b = {state.b:g}  →  z = {state.z:g}:  {verdict}",
              ha="center", fontsize=9)
-    if state.notes:
-        fig.text(0.01, 0.005, notes_text(state.notes), fontsize=7.5, color="C3", va="bottom")
+    draw_notes(fig, state.notes)
     return fig
 
 

@@ -23,7 +23,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from .. import gradcheck
-from ._core import panel, Explorer, ExerciseNotDone, call_exercise, new_figure, notes_text, slider_style
+from ._core import ExerciseNotDone, Explorer, call_exercise, draw_notes, new_figure, panel, slider_style
 
 EXERCISE = "exercise 1 of lesson 01 (central_difference)"
 EPS = float(np.finfo(np.float64).eps)
@@ -166,13 +166,16 @@ def step_size_figure(state: StepSizeState, fig: Figure | None = None) -> Figure:
     side = panel(fig, (0.66, 0.14, 0.33, 0.76))
     side.axis("off")
     lines = [f"h = {state.h:.1e}", "", f"exact f'(x)  {state.exact:.12f}",
-             f"forward      {state.forward_at_h:.12f}", f"  error      {abs(state.forward_at_h - state.exact):.1e}",
-             f"central      {state.central_at_h:.12f}", f"  error      {abs(state.central_at_h - state.exact):.1e}",
-             "", f"best h: forward {state.best_forward:.0e}", f"        central {state.best_central:.0e}"]
+             f"forward      {state.forward_at_h:.12f}", f"  error      {abs(state.forward_at_h - state.exact):.1e}"]
+    if np.isfinite(state.central_at_h):
+        lines += [f"central      {state.central_at_h:.12f}", f"  error      {abs(state.central_at_h - state.exact):.1e}",
+                  "", f"best h: forward {state.best_forward:.0e}", f"        central {state.best_central:.0e}"]
+    else:
+        lines += ["central      (your exercise", "              is not done yet)", "",
+                  f"best h: forward {state.best_forward:.0e}"]
     side.text(0.0, 1.0, "\n".join(lines), va="top", ha="left", family="monospace", fontsize=8.5,
               transform=side.transAxes)
-    if state.notes:
-        fig.text(0.01, 0.01, notes_text(state.notes), fontsize=7.5, color="C3", va="bottom")
+    draw_notes(fig, state.notes)
     return fig
 
 

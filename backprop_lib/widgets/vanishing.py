@@ -24,7 +24,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from .. import mlp
-from ._core import panel, Explorer, ExerciseNotDone, call_exercise, new_figure, notes_text
+from ._core import ExerciseNotDone, Explorer, call_exercise, draw_notes, new_figure, panel
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu")
 #: mlp's schemes, plus two plain normal inits that show vanishing and exploding gradients.
@@ -111,8 +111,7 @@ def gradient_norms_figure(state: GradientNormsState, fig: Figure | None = None) 
     right.set_title("std of the input a[l−1]", fontsize=9)
     right.tick_params(labelsize=7)
     right.grid(True, alpha=0.3)
-    if state.notes:
-        fig.text(0.01, 0.005, notes_text(state.notes), fontsize=7.5, color="C3", va="bottom")
+    draw_notes(fig, state.notes)
     return fig
 
 

@@ -23,7 +23,7 @@ from matplotlib.figure import Figure
 
 from .. import xor
 from ..datasets import xor as xor_data
-from ._core import panel, Explorer, new_figure, offscreen_figure, png_bytes, quiet, slider_style
+from ._core import DPI, Explorer, new_figure, offscreen_figure, panel, png_bytes, quiet, slider_style
 
 #: Parameters are kept every this many epochs; the epoch slider moves in these steps.
 SNAPSHOT_EVERY = 50
@@ -233,7 +233,8 @@ class XorTrainer(Explorer):
                                    continuous_update=False, style=slider_style())
         self.sweep_button = W.Button(description="run seed sweep", icon="play")
         self.sweep_button.add_class("backprop-button")
-        self.sweep_image = W.Image(format="png", layout=W.Layout(max_width="100%", height="auto"))
+        self.sweep_image = W.Image(format="png", layout=W.Layout(width=f"{round(8.5 * DPI)}px", max_width="100%",
+                                                                 height="auto"))
         self.sweep_image.add_class("backprop-plot")
         self.sweep_image.layout.display = "none"
         self.sweep_message = W.HTML("")
