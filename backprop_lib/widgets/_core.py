@@ -34,6 +34,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import FixedLocator, LogLocator, MaxNLocator, NullLocator
 
 #: Resolution of the pictures a widget shows; ~100 ms of drawing is the budget of one update.
 DPI = 80
@@ -113,6 +114,29 @@ def panel(fig: Figure, rect: tuple[float, float, float, float]) -> Axes:
     ax = fig.add_axes(rect)
     ax._backprop_rect = rect  # type: ignore[attr-defined]
     return ax
+
+
+def few_ticks(fig: Figure, n: int = 5) -> Figure:
+    """At most about ``n`` labelled ticks per axis, no minor ticks on log axes.
+
+    Tick labels are most of the cost of drawing a small figure: fewer of them
+    keep an update of a widget well inside its budget, and read as well.
+    """
+    for ax in fig.axes:
+        if not ax.axison:
+            continue
+        for axis in (ax.xaxis, ax.yaxis):
+            if isinstance(axis.get_major_locator(), FixedLocator):  # ticks chosen by hand (or none)
+                continue
+            if axis.get_scale() == "log":
+                low, high = sorted(ax.get_xlim() if axis is ax.xaxis else ax.get_ylim())
+                if low > 0 and high / low < 100:  # under two decades: matplotlib's labelled minor ticks are needed
+                    continue
+                axis.set_major_locator(LogLocator(numticks=n))
+                axis.set_minor_locator(NullLocator())
+            elif axis.get_scale() == "linear":
+                axis.set_major_locator(MaxNLocator(nbins=n - 1))
+    return fig
 
 
 def offscreen_figure(size: tuple[float, float]) -> Figure:

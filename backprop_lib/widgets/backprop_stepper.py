@@ -29,7 +29,7 @@ from matplotlib.figure import Figure
 
 from .. import datasets, layers, mlp
 from ..activations import ACTIVATIONS, relu, sigmoid
-from ._core import ExerciseNotDone, Explorer, call_exercise, draw_notes, new_figure, panel
+from ._core import ExerciseNotDone, Explorer, call_exercise, draw_notes, few_ticks, new_figure, panel
 
 EXERCISES = {"dense_forward": "exercise 1 of lesson 05 (dense_forward)",
              "dense_backward": "exercise 2 of lesson 05 (dense_backward)",
@@ -197,7 +197,7 @@ def stepper_figure(state: StepperState, fig: Figure | None = None) -> Figure:
     fig.text(0.99, 0.97, "your " + ", ".join(yours) if yours else "library functions", fontsize=8,
              ha="right", va="top", color="0.35")
     draw_notes(fig, state.notes)
-    return fig
+    return few_ticks(fig)
 
 
 class BackpropStepper(Explorer):

@@ -20,7 +20,7 @@ from typing import Any, Callable, NamedTuple
 import numpy as np
 from matplotlib.figure import Figure
 
-from ._core import ExerciseNotDone, Explorer, call_exercise, draw_notes, new_figure, panel
+from ._core import ExerciseNotDone, Explorer, call_exercise, draw_notes, few_ticks, new_figure, panel
 
 EXERCISE = "exercise 3 of lesson 01 (composite_derivative)"
 ArrayFn = Callable[[np.ndarray], np.ndarray]
@@ -145,7 +145,7 @@ def chain_rule_figure(state: ChainRuleState, fig: Figure | None = None) -> Figur
         line += f"      your composite_derivative: {state.student:.6f}"
     fig.text(0.5, 0.08, line, ha="center", fontsize=9)
     draw_notes(fig, state.notes)
-    return fig
+    return few_ticks(fig)
 
 
 class ChainRuleExplorer(Explorer):

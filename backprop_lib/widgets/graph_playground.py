@@ -26,7 +26,7 @@ from matplotlib.patches import FancyBboxPatch
 
 from .. import graph_drawing as gd
 from ..engine import Value, local_derivatives, topological_order
-from ._core import ExerciseNotDone, Explorer, call_exercise, draw_notes, new_figure, panel, slider_style
+from ._core import ExerciseNotDone, Explorer, call_exercise, draw_notes, few_ticks, new_figure, panel, slider_style
 
 EXERCISE = "exercise 5 of lesson 02 (backward_pass)"
 LEAVES = ("w", "x", "b", "y")
@@ -197,7 +197,7 @@ def graph_figure(state: GraphState, fig: Figure | None = None) -> Figure:
     ax.set_title(f"L = (w·x + b − y)²     step {state.step} of {state.n_steps} ({state.phase})", fontsize=10)
     fig.text(0.5, 0.1, state.explanation, ha="center", fontsize=9.5)
     draw_notes(fig, state.notes)
-    return fig
+    return few_ticks(fig)
 
 
 class GraphPlayground(Explorer):

@@ -23,7 +23,7 @@ from typing import Any, Callable
 import numpy as np
 from matplotlib.figure import Figure
 
-from ._core import ExerciseNotDone, Explorer, call_exercise, draw_notes, new_figure, panel
+from ._core import ExerciseNotDone, Explorer, call_exercise, draw_notes, few_ticks, new_figure, panel
 
 EXERCISE = "exercise 3 of lesson 03 (bce_delta)"
 #: The z axis of the curves: shape (161,).
@@ -129,7 +129,7 @@ def neuron_loss_figure(state: NeuronLossState, fig: Figure | None = None) -> Fig
     fig.text(0.5, 0.06, f"w = {state.w:g}, x = {state.x:g}, b = {state.b:g}  →  z = {state.z:g}:  {verdict}",
              ha="center", fontsize=9)
     draw_notes(fig, state.notes)
-    return fig
+    return few_ticks(fig)
 
 
 class NeuronLossExplorer(Explorer):

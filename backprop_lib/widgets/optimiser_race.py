@@ -24,7 +24,7 @@ from matplotlib.figure import Figure
 
 from .. import loss_surfaces as ls
 from .. import optim
-from ._core import ExerciseNotDone, Explorer, call_exercise, draw_notes, new_figure, panel, slider_style
+from ._core import ExerciseNotDone, Explorer, call_exercise, draw_notes, few_ticks, new_figure, panel, slider_style
 
 SURFACES: dict[str, Callable[[], ls.Surface]] = {"bowl": ls.elongated_quadratic, "rosenbrock": ls.rosenbrock}
 EXERCISES = {"sgd_step": "exercise 1 of lesson 08 (sgd_step)", "momentum_step": "exercise 2 of lesson 08 (momentum_step)",
@@ -125,7 +125,7 @@ def race_figure(state: RaceState, fig: Figure | None = None) -> Figure:
     right.tick_params(labelsize=7)
     right.grid(True, alpha=0.3)
     draw_notes(fig, state.notes)
-    return fig
+    return few_ticks(fig)
 
 
 class OptimiserRace(Explorer):

@@ -23,7 +23,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from .. import gradcheck
-from ._core import ExerciseNotDone, Explorer, call_exercise, draw_notes, new_figure, panel, slider_style
+from ._core import ExerciseNotDone, Explorer, call_exercise, draw_notes, few_ticks, new_figure, panel, slider_style
 
 EXERCISE = "exercise 1 of lesson 01 (central_difference)"
 EPS = float(np.finfo(np.float64).eps)
@@ -176,7 +176,7 @@ def step_size_figure(state: StepSizeState, fig: Figure | None = None) -> Figure:
     side.text(0.0, 1.0, "\n".join(lines), va="top", ha="left", family="monospace", fontsize=8.5,
               transform=side.transAxes)
     draw_notes(fig, state.notes)
-    return fig
+    return few_ticks(fig)
 
 
 class StepSizeExplorer(Explorer):

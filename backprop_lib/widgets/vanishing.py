@@ -24,7 +24,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from .. import mlp
-from ._core import ExerciseNotDone, Explorer, call_exercise, draw_notes, new_figure, panel
+from ._core import ExerciseNotDone, Explorer, call_exercise, draw_notes, few_ticks, new_figure, panel
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu")
 #: mlp's schemes, plus two plain normal inits that show vanishing and exploding gradients.
@@ -112,7 +112,7 @@ def gradient_norms_figure(state: GradientNormsState, fig: Figure | None = None) 
     right.tick_params(labelsize=7)
     right.grid(True, alpha=0.3)
     draw_notes(fig, state.notes)
-    return fig
+    return few_ticks(fig)
 
 
 class VanishingGradientExplorer(Explorer):

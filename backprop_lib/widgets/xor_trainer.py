@@ -23,7 +23,7 @@ from matplotlib.figure import Figure
 
 from .. import xor
 from ..datasets import xor as xor_data
-from ._core import DPI, Explorer, new_figure, offscreen_figure, panel, png_bytes, quiet, slider_style
+from ._core import DPI, Explorer, few_ticks, new_figure, offscreen_figure, panel, png_bytes, quiet, slider_style
 
 #: Parameters are kept every this many epochs; the epoch slider moves in these steps.
 SNAPSHOT_EVERY = 50
@@ -132,7 +132,8 @@ def xor_state(hidden: int = 2, init: str = "uniform", lr: float = 0.5, loss: str
 def draw_boundary(ax: Any, g1: np.ndarray, g2: np.ndarray, p: np.ndarray, y_hat: np.ndarray | None) -> None:
     """The probability of class 1 on the grid, the 0.5 line, and the four XOR points."""
     x, y = xor_data()
-    ax.imshow(p, origin="lower", extent=(*LIMITS, *LIMITS), cmap="RdBu", vmin=0, vmax=1, alpha=0.7)
+    ax.imshow(p, origin="lower", extent=(*LIMITS, *LIMITS), cmap="RdBu", vmin=0, vmax=1, alpha=0.7,
+              interpolation="bilinear")
     if p.min() < 0.5 < p.max():
         ax.contour(g1, g2, p, levels=[0.5], colors="k", linewidths=1.5)
     for (a, b), t, k in zip(x, y[:, 0], range(4)):
@@ -164,7 +165,7 @@ def xor_figure(state: XorState, fig: Figure | None = None) -> Figure:
     right.grid(True, alpha=0.3)
     r = state.recipe
     right.set_title(f"2-{r.hidden}-1, init {r.init}, lr {r.lr:g}, {r.loss}, seed {state.seed}", fontsize=9)
-    return fig
+    return few_ticks(fig)
 
 
 @dataclass(frozen=True)
@@ -203,7 +204,7 @@ def seed_sweep_figure(state: SweepState, fig: Figure | None = None) -> Figure:
     r = state.recipe
     ax.set_title(f"{state.n_solved} of {len(state.seeds)} seeds solve XOR in {r.epochs} epochs "
                  f"(2-{r.hidden}-1, init {r.init}, lr {r.lr:g}, {r.loss}); red: not solved", fontsize=9)
-    return fig
+    return few_ticks(fig)
 
 
 class XorTrainer(Explorer):
