@@ -20,7 +20,7 @@ import pytest  # noqa: E402
 from hypothesis import given, settings, strategies as st  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from backprop_lib import gradcheck, layers, loss_surfaces, mlp, optim, xor  # noqa: E402
+from backprop_lib import gradcheck, loss_surfaces, mlp, optim, xor  # noqa: E402
 from backprop_lib.losses import binary_cross_entropy_with_logits  # noqa: E402
 from backprop_lib.widgets import (  # noqa: E402
     WIDGETS, BackpropStepper, ChainRuleExplorer, GraphPlayground, NeuronLossExplorer, OptimiserRace,
@@ -346,11 +346,31 @@ def test_gradient_norms_are_the_library_networks():
     x, y = rng.standard_normal((16, 8)), rng.standard_normal((16, 1))
     _, grads = mlp.loss_and_grads(params, x, y, "mse", ["tanh"] * 5 + ["identity"])
     np.testing.assert_allclose(s.grad_norms, [np.linalg.norm(g["W"]) for g in grads], rtol=1e-12)
-    pending = van.gradient_norms_state(6, activation_backward=stub)
-    assert np.isnan(pending.grad_norms).all() and "Implement" in pending.notes[0]
-    yours = van.gradient_norms_state(6, "tanh", "xavier", width=8, seed=2, m=16,
-                                     activation_backward=layers.activation_backward)
-    np.testing.assert_allclose(yours.grad_norms, s.grad_norms, rtol=1e-12)
+
+
+def test_gradient_norms_with_the_students_lesson_07_functions():
+    def layer_grad_norms(grads):
+        return np.array([np.sqrt(np.sum(g["W"] ** 2)) for g in grads])
+
+    def xavier_init(n_in, n_out, rng):
+        return rng.normal(0.0, np.sqrt(2.0 / (n_in + n_out)), size=(n_in, n_out))
+
+    def he_init(n_in, n_out, rng):
+        return rng.normal(0.0, np.sqrt(2.0 / n_in), size=(n_in, n_out))
+
+    lib = van.gradient_norms_state(8, "tanh", "xavier", seed=4)
+    yours = van.gradient_norms_state(8, "tanh", "xavier", seed=4, layer_grad_norms=layer_grad_norms,
+                                     xavier_init=xavier_init)
+    np.testing.assert_allclose(yours.grad_norms, lib.grad_norms, rtol=1e-12)
+    relu = van.gradient_norms_state(20, "relu", "he", he_init=he_init)
+    assert 1e-2 < relu.ratio < 1e2
+    for kwargs, words in (({"layer_grad_norms": stub}, "exercise 2 of lesson 07 (layer_grad_norms)"),
+                          ({"xavier_init": stub}, "exercise 3 of lesson 07 (xavier_init)"),
+                          ({"xavier_init": lambda n_in, n_out, rng: np.zeros((n_out, n_in)) if n_in != n_out
+                            else np.zeros((n_in, n_out + 1))}, "expected")):
+        pending = van.gradient_norms_state(6, init="xavier", **kwargs)
+        assert np.isnan(pending.grad_norms).all() and words in pending.notes[0]
+    assert van.gradient_norms_state(6, init="he", xavier_init=stub).notes == (), "only the chosen init is used"
 
 
 # --- 8. optimiser race ---------------------------------------------------------------------
@@ -497,7 +517,8 @@ STUBBED = {
     "GraphPlayground": (lambda: GraphPlayground(backward_pass=stub), "exercise 5 of lesson 02", True),
     "NeuronLossExplorer": (lambda: NeuronLossExplorer(bce_delta=stub), "exercise 3 of lesson 03", True),
     "BackpropStepper": (lambda: BackpropStepper(dense_forward=stub), "exercise 1 of lesson 05", True),
-    "VanishingGradientExplorer": (lambda: VanishingGradientExplorer(activation_backward=stub), "Implement", True),
+    "VanishingGradientExplorer": (lambda: VanishingGradientExplorer(layer_grad_norms=stub), "exercise 2 of lesson 07",
+                                  True),
     "OptimiserRace": (lambda: OptimiserRace(sgd_step=stub, momentum_step=stub, adam_step=stub),
                       "exercise 3 of lesson 08", True),
 }

@@ -10,7 +10,7 @@ GraphPlayground            graph_playground            02      backward_pass
 NeuronLossExplorer         neuron_loss                 03      bce_delta
 BackpropStepper            backprop_stepper            04, 05  dense_forward, dense_backward, relu_backward
 XorTrainer                 xor_trainer                 06      (library training; seed sweep)
-VanishingGradientExplorer  vanishing                   07      mlp pieces (activation_backward, ...)
+VanishingGradientExplorer  vanishing                   07      layer_grad_norms, xavier_init, he_init
 OptimiserRace              optimiser_race              08      sgd_step, momentum_step, adam_step
 =========================  ==========================  ======  ==========================================
 

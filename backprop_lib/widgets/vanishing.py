@@ -12,8 +12,11 @@ gradient by a factor well below 1, so the first layers' bars fall by orders
 of magnitude; tanh with Xavier init and ReLU with He init keep them level;
 a too-large init makes them grow instead.
 
-The network's layer pieces can be the student's, as in :mod:`backprop_lib.mlp`
-(e.g. ``activation_backward=...``).
+The student's functions of lesson 07 may be passed in: ``layer_grad_norms(grads)``
+(exercise 2) then measures the bars, and ``xavier_init(n_in, n_out, rng)`` /
+``he_init(n_in, n_out, rng)`` (exercises 3 and 4) draw the weights when that
+init is chosen. One not implemented yet leaves the picture empty, with a
+message naming its exercise.
 """
 from __future__ import annotations
 
@@ -29,11 +32,28 @@ from ._core import ExerciseNotDone, Explorer, call_exercise, draw_notes, few_tic
 ACTIVATIONS = ("sigmoid", "tanh", "relu")
 #: mlp's schemes, plus two plain normal inits that show vanishing and exploding gradients.
 INITS = ("xavier", "he", "uniform", "normal 0.01", "normal 1")
-EXERCISE = "the layer functions you passed in"
+EXERCISES = {"layer_grad_norms": "exercise 2 of lesson 07 (layer_grad_norms)",
+             "xavier": "exercise 3 of lesson 07 (xavier_init)", "he": "exercise 4 of lesson 07 (he_init)"}
+InitFn = Callable[[int, int, np.random.Generator], np.ndarray]
 
 
-def init_params(sizes: list[int], rng: np.random.Generator, init: str) -> mlp.Params:
-    """:func:`backprop_lib.mlp.init_params` for its schemes; ``"normal s"``: every ``W`` normal with std ``s``."""
+def init_params(sizes: list[int], rng: np.random.Generator, init: str,
+                init_fn: InitFn | None = None) -> mlp.Params:
+    """Weights for layer widths ``sizes``, zero biases.
+
+    ``init_fn(n_in, n_out, rng) -> W`` (a student's init) draws every ``W`` when
+    given; otherwise :func:`backprop_lib.mlp.init_params` for its schemes, and
+    ``"normal s"``: every ``W`` normal with standard deviation ``s``.
+    """
+    if init_fn is not None:
+        params = []
+        for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+            W = np.asarray(call_exercise(init_fn, EXERCISES[init], n_in, n_out, rng), dtype=np.float64)
+            if W.shape != (n_in, n_out):
+                raise ExerciseNotDone(f"Your {init}_init returned shape {W.shape} for n_in={n_in}, n_out={n_out}; "
+                                      f"expected ({n_in}, {n_out})")
+            params.append({"W": W, "b": np.zeros(n_out)})
+        return params
     if init.startswith("normal"):
         std = float(init.split()[1])
         return [{"W": rng.normal(0.0, std, size=(n_in, n_out)), "b": np.zeros(n_out)}
@@ -62,27 +82,31 @@ class GradientNormsState:
 
 
 def gradient_norms_state(depth: int = 10, activation: str = "sigmoid", init: str = "xavier", width: int = 32,
-                         seed: int = 0, m: int = 64, **pieces: Callable[..., Any]) -> GradientNormsState:
+                         seed: int = 0, m: int = 64, layer_grad_norms: Callable[..., Any] | None = None,
+                         xavier_init: InitFn | None = None, he_init: InitFn | None = None) -> GradientNormsState:
     """One forward and backward pass of the network; the norms of every layer's ``dW``."""
     rng = np.random.default_rng(seed)
     sizes = [width] * depth + [1]
-    params = init_params(sizes, rng, init)
-    x = rng.standard_normal((m, width))
-    y = rng.standard_normal((m, 1))
     acts = [activation] * (depth - 1) + ["identity"]
     notes: tuple[str, ...] = ()
-    nan = np.full(depth, np.nan)
     try:
         with np.errstate(all="ignore"):
-            if pieces:
-                _, grads = call_exercise(mlp.loss_and_grads, EXERCISE, params, x, y, "mse", acts, **pieces)
+            params = init_params(sizes, rng, init, {"xavier": xavier_init, "he": he_init}.get(init))
+            x = rng.standard_normal((m, width))
+            y = rng.standard_normal((m, 1))
+            _, grads = mlp.loss_and_grads(params, x, y, "mse", acts)
+            if layer_grad_norms is None:
+                norms = np.array([np.linalg.norm(g["W"]) for g in grads])
             else:
-                _, grads = mlp.loss_and_grads(params, x, y, "mse", acts)
-            norms = np.array([np.linalg.norm(g["W"]) for g in grads])
+                norms = np.asarray(call_exercise(layer_grad_norms, EXERCISES["layer_grad_norms"], grads),
+                                   dtype=np.float64)
+                if norms.shape != (depth,):
+                    raise ExerciseNotDone(f"Your layer_grad_norms returned shape {norms.shape} for {depth} layers; "
+                                          f"expected ({depth},)")
             _, caches = mlp.forward(params, x, acts)
             spread = np.array([float(np.std(dense_cache[0])) for dense_cache, _ in caches])
     except ExerciseNotDone as exc:
-        norms, spread, notes = nan, nan, (str(exc),)
+        norms, spread, notes = np.full(depth, np.nan), np.full(depth, np.nan), (str(exc),)
     return GradientNormsState(int(depth), activation, init, int(width), int(seed), norms, spread, notes)
 
 
@@ -116,15 +140,16 @@ def gradient_norms_figure(state: GradientNormsState, fig: Figure | None = None) 
 
 
 class VanishingGradientExplorer(Explorer):
-    """Controls: depth, activation, init, seed. ``pieces``: the student's layer functions, optional."""
+    """Controls: depth, activation, init, seed. Lesson 07's functions: the student's, optional."""
 
     size = (8.5, 3.4)
 
-    def __init__(self, depth: int = 10, activation: str = "sigmoid", init: str = "xavier", seed: int = 0,
-                 **pieces: Callable[..., Any]) -> None:
+    def __init__(self, layer_grad_norms: Callable[..., Any] | None = None, xavier_init: InitFn | None = None,
+                 he_init: InitFn | None = None, depth: int = 10, activation: str = "sigmoid", init: str = "xavier",
+                 seed: int = 0) -> None:
         import ipywidgets as W
 
-        self.pieces = pieces
+        self.students = {"layer_grad_norms": layer_grad_norms, "xavier_init": xavier_init, "he_init": he_init}
         controls = {
             "depth": W.IntSlider(value=depth, min=2, max=40, description="depth", continuous_update=False),
             "activation": W.Dropdown(options=list(ACTIVATIONS), value=activation, description="activation"),
@@ -134,7 +159,7 @@ class VanishingGradientExplorer(Explorer):
         super().__init__(controls, name="vanishing")
 
     def compute(self, depth: int, activation: str, init: str, seed: int) -> GradientNormsState:
-        return gradient_norms_state(depth, activation, init, seed=seed, **self.pieces)
+        return gradient_norms_state(depth, activation, init, seed=seed, **self.students)
 
     def draw(self, state: GradientNormsState, fig: Figure | None = None) -> Figure:
         return gradient_norms_figure(state, fig)
