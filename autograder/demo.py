@@ -3,9 +3,17 @@
 Students (per lesson): ``correct`` (the reference solutions), ``blank`` (the
 student notebook untouched), ``raises`` (its first exercise raises when
 called), ``loops`` (its second exercise never returns: the cell timeout must
-stop it and the batch must finish), and one student per typical mistake of
-:mod:`autograder.mistakes` (the demo takes each task's first; ``all`` takes
-every one). :func:`build_class` returns the score each must get.
+stop it and the batch must finish), and students made of the typical mistakes
+of :mod:`autograder.mistakes`:
+
+* ``demo``: one student per exercise, with that exercise's first mistake;
+* ``all``: one student per mistake;
+* ``combined``: student *i* makes the *i*-th known mistake of *every* exercise
+  at once (``mNN-combined-i``). Exercises never share an answer, so such a
+  notebook must lose exactly the sum of its mistakes' points and its feedback
+  must name each one; this covers every mistake in a few notebooks.
+
+:func:`build_class` returns the score each must get.
 """
 from __future__ import annotations
 
@@ -82,8 +90,8 @@ class Expected:
 def build_class(out: Path, which: str = "demo", only: list[str] | None = None) -> list[Expected]:
     """Write a class of submissions to ``out/<student>/<lesson>/<lesson>.ipynb``.
 
-    ``which`` is ``"demo"`` (each task's first mistake) or ``"all"`` (every
-    mistake). ``only`` restricts the lessons. Returns the expected scores.
+    ``which`` is ``"demo"``, ``"all"`` or ``"combined"`` (see the module
+    docstring). ``only`` restricts the lessons. Returns the expected scores.
     """
     if out.exists():
         shutil.rmtree(out)
@@ -103,8 +111,19 @@ def build_class(out: Path, which: str = "demo", only: list[str] | None = None) -
         if len(tasks) > 1:
             students["loops"] = (correct | {tasks[1]: inject(lesson, tasks[1], "while True: pass")},
                                  total - points[tasks[1]], ("did not finish",))
+        known = mistakes_pkg.for_lesson(lesson)
+        if which == "combined":
+            by_task: dict[str, list] = {}
+            for m in known:
+                by_task.setdefault(m.task, []).append(m)
+            for i in range(max((len(v) for v in by_task.values()), default=0)):
+                picked = [ms[i] for ms in by_task.values() if i < len(ms)]
+                students[f"m{lesson[:2]}-combined-{i + 1}"] = (
+                    correct | {m.task: m.code for m in picked},
+                    total - sum(points[m.task] for m in picked), tuple(m.feedback for m in picked))
+            known = []
         seen: set[str] = set()
-        for m in mistakes_pkg.for_lesson(lesson):
+        for m in known:
             if which == "demo" and m.task in seen:
                 continue
             seen.add(m.task)

@@ -37,13 +37,23 @@ from .pipeline import Nbgrader, Rejected, gradebook_url
 CHUNKS_PER_WORKER = 2
 
 
-def chunk(students: list[str], workers: int) -> list[list[str]]:
-    """Cut ``students`` into at most ``workers * CHUNKS_PER_WORKER`` chunks of near-equal size."""
+def chunk(students: list[str], workers: int, weights: dict[str, int] | None = None) -> list[list[str]]:
+    """Cut ``students`` into at most ``workers * CHUNKS_PER_WORKER`` chunks of near-equal work.
+
+    ``weights`` gives each student's number of notebooks (default 1); the
+    heaviest students are placed first, each into the lightest chunk so far.
+    """
     if not students:
         return []
+    weights = weights or {}
     n = min(len(students), max(1, workers) * CHUNKS_PER_WORKER)
-    size = math.ceil(len(students) / n)
-    return [students[i:i + size] for i in range(0, len(students), size)]
+    chunks: list[list[str]] = [[] for _ in range(n)]
+    load = [0] * n
+    for student in sorted(students, key=lambda s: (-weights.get(s, 1), s)):
+        lightest = load.index(min(load))
+        chunks[lightest].append(student)
+        load[lightest] += weights.get(student, 1)
+    return [sorted(c) for c in chunks if c]
 
 
 def prepare_workspace(instructor: Path, index: int, students: list[str], lessons: list[str],
@@ -104,9 +114,10 @@ def grade_in_parallel(instructor: Path, by_lesson: dict[str, list[str]], workers
     from dask.distributed import Client, LocalCluster, as_completed
 
     students = sorted({s for group in by_lesson.values() for s in group})
+    notebooks = {s: sum(s in group for group in by_lesson.values()) for s in students}
     lessons = sorted(by_lesson)
     runners = [prepare_workspace(instructor, i, group, lessons, cell_timeout)
-               for i, group in enumerate(chunk(students, workers))]
+               for i, group in enumerate(chunk(students, workers, notebooks))]
     if not runners:
         return []
     failed: list[Rejected] = []
