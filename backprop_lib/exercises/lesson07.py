@@ -36,6 +36,10 @@ from ..diagnose import as_array, describe_type
 from ..symbolic import Symbolic, sigmoid as sym_sigmoid
 from . import random_shape, visible_rng
 
+#: The exercises whose hidden check the grader can re-run outside the student's kernel (autograder/verify.py):
+#: all of them; their inputs and outputs are data.
+VERIFIED_OUTSIDE = ("chain_gradient", "layer_grad_norms", "xavier_init", "he_init", "clip_by_norm")
+
 REFERENCES = (grad_flow.chain_gradient, grad_flow.layer_grad_norms, grad_flow.xavier_init, grad_flow.he_init,
               grad_flow.clip_by_norm, grad_flow.global_norm, mlp.init_params)
 
@@ -286,11 +290,14 @@ def _check_init(fn: Callable[..., Any], rng: np.random.Generator | None, name: s
         if other is not None and other.shape == arr.shape and np.array_equal(other, arr):
             raise CheckFailed(f"{label} gave the same weights for generators with different seeds: it ignores "
                               "the rng argument; draw with rng.normal(...)")
+        # more draws, each from a generator of its own seed (so that they are independent even when the
+        # function runs in another process, where the generator passed in is a copy)
         draws = [arr.astype(np.float64).ravel()]
-        stream = np.random.default_rng(seed + 2)
+        k = 2
         while sum(d.size for d in draws) < MIN_DRAWS:
-            draws.append(np.asarray(call_student(fn, name, n_in, n_out, stream, forbidden=REFERENCES),
-                                    dtype=np.float64).ravel())
+            draws.append(np.asarray(call_student(fn, name, n_in, n_out, np.random.default_rng(seed + k),
+                                                 forbidden=REFERENCES), dtype=np.float64).ravel())
+            k += 1
         sample = np.concatenate(draws)
         want = target(n_in, n_out)
         mean, var = float(sample.mean()), float(sample.var())
