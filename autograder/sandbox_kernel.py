@@ -80,8 +80,11 @@ def scratch_copy(cwd: Path, connection_file: str) -> tuple[Path, Path, Path]:
 
 
 def stage_outside(connection_file: str, rest: list[str]) -> None:
-    """Stage 1: cap memory, then exec ipykernel directly or stage 2 in new namespaces."""
+    """Stage 1: cap memory and BLAS threads, then exec ipykernel directly or stage 2 in new namespaces."""
     cap_memory()
+    # grading runs one kernel per worker: BLAS threads on top would only fight for the cores
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(var, "1")
     if not sandbox_wanted():
         os.execv(sys.executable, kernel_argv(connection_file, rest))
     scratch, workdir, conn = scratch_copy(Path.cwd(), connection_file)
