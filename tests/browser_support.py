@@ -195,9 +195,13 @@ c.Execute.timeout = 60
 c.Execute.raise_on_iopub_timeout = False
 '''
 
-#: JupyterLab user settings of the test server: no news toast over the notebook.
-USER_SETTINGS = {"@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false",
-                                                                                     "checkForUpdates": False}}
+#: JupyterLab user settings of the test server: no news toast over the notebook, and no "Select Kernel"
+#: question when a notebook's kernel is asked for before it is connected.
+USER_SETTINGS = {
+    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false",
+                                                                        "checkForUpdates": False},
+    "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"autoStartDefaultKernel": True},
+}
 
 
 def start_lab(root: Path, workdir: Path, timeout: float = 90) -> LabServer:
