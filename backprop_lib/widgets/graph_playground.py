@@ -148,7 +148,7 @@ def graph_state(w: float = 2.0, x: float = 3.0, b: float = 1.0, y: float = 4.0, 
     else:
         phase, current = ("done" if step == total else "backward"), backward[n_bwd - 1]
         explanation = _explain(by_label[current], False, grads, children)
-        if source == "yours":
+        if source == "yours" and not notes:
             explanation += "   (gradients from your backward_pass)"
     return GraphState(float(w), float(x), float(b), float(y), step, total, phase, current, explanation,
                       values, grads, value_shown, grad_shown, source, notes)
