@@ -31,7 +31,7 @@ def test_a_timeout_says_the_cell_did_not_finish():
     assert "did not finish" in explain_error("KeyboardInterrupt", "")
 
 
-def test_test_cells_are_redacted_and_other_cells_are_not():
+def test_test_cells_lose_hidden_tests_and_every_error_is_one_line():
     nb = nbformat.v4.new_notebook()
     test = nbformat.v4.new_code_cell(CELL)
     test.metadata["nbgrader"] = {"grade": True, "solution": False, "grade_id": "t", "points": 1}
@@ -44,7 +44,7 @@ def test_test_cells_are_redacted_and_other_cells_are_not():
     assert "hidden_rng" not in nb.cells[0].source
     assert nb.cells[0].outputs[0]["traceback"] == ["✗ ValueError: bad"]
     assert len(nb.cells[0].outputs) == 1
-    assert nb.cells[1].source == CELL
+    assert nb.cells[1].source == CELL, "only test cells lose their hidden region"
 
 
 def test_a_stub_names_its_exercise():
@@ -54,3 +54,11 @@ def test_a_stub_names_its_exercise():
     nb = nbformat.v4.new_notebook(cells=[cell])
     NameStubs().preprocess(nb, {})
     assert "raise NotImplementedError('Exercise dense_backward: replace this line with your code')" in cell.source
+
+
+def test_an_error_in_an_example_cell_is_shortened_too():
+    cell = nbformat.v4.new_code_cell("train(my_functions)")
+    cell.outputs = [nbformat.v4.new_output("error", ename="NotImplementedError", evalue="Exercise backward",
+                                           traceback=["Traceback", "File backprop_lib/exercises/lesson06.py"])]
+    RedactTests().preprocess(nbformat.v4.new_notebook(cells=[cell]), {})
+    assert cell.outputs[0]["traceback"] == ["✗ NotImplementedError: Exercise backward"]
