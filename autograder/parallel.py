@@ -24,8 +24,6 @@ per-student hidden inputs (seeded from the student id, see
 """
 from __future__ import annotations
 
-import math
-import os
 import shutil
 from pathlib import Path
 from typing import Callable

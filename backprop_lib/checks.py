@@ -188,6 +188,21 @@ def match_mistake(got: Any, inputs: Mapping[str, Any], mistakes: Mistakes) -> st
     return None
 
 
+def require_keys(got: Any, keys: Iterable[str], what: str, example: str) -> Mapping[str, Any]:
+    """``got`` if it is a mapping holding every one of ``keys``; else a :class:`CheckFailed` saying what is missing.
+
+    ``what`` names the value ("the dict returned by backward"), ``example``
+    shows the expected form ("{'W1': dW1, 'b1': db1}").
+    """
+    if not isinstance(got, Mapping):
+        raise CheckFailed(f"{what} should be a dict {example}, but it is {describe_type(got)}")
+    missing = [k for k in keys if k not in got]
+    if missing:
+        raise CheckFailed(f"{what} has no entry for {', '.join(map(str, missing))} "
+                          f"(its keys are {sorted(map(str, got))}); expected {example}")
+    return got
+
+
 def passed(name: str, n_cases: int, how: str) -> None:
     """Print the one-line success message of a check."""
     print(f"✔ {name}: {n_cases} case{' passes' if n_cases == 1 else 's pass'} ({how}).")

@@ -49,6 +49,11 @@ def visible_rng() -> np.random.Generator:
     return np.random.default_rng(VISIBLE_SEED)
 
 
+def pick_rng(rng: np.random.Generator | None) -> tuple[np.random.Generator, bool]:
+    """``(rng, hidden)`` for a check: the hidden test's generator, or the self-check's when ``rng`` is None."""
+    return (rng, True) if rng is not None else (visible_rng(), False)
+
+
 def random_shape(rng: np.random.Generator, max_dims: int = 2, max_size: int = 5) -> tuple[int, ...]:
     """A random array shape with 0 to ``max_dims`` dimensions of size 1 to ``max_size``."""
     return tuple(int(n) for n in rng.integers(1, max_size + 1, size=int(rng.integers(0, max_dims + 1))))

@@ -12,10 +12,11 @@ from typing import Any, Callable, NamedTuple
 import numpy as np
 import sympy as sp
 
+from ..activations import sigmoid as _sig
 from .. import gradcheck
 from ..checks import CheckFailed, call_student, check_derivative, compare, passed
 from ..symbolic import Symbolic, sigmoid, to_numpy
-from . import random_shape, visible_rng
+from . import pick_rng, random_shape
 
 #: Exercises whose hidden tests the grader re-runs outside the student's kernel
 #: (inputs and outputs are data; see autograder/verify.py).
@@ -65,8 +66,7 @@ def check_central_difference(fn: Callable[..., Any], rng: np.random.Generator | 
     function. With the default ``h`` the result must match SymPy's derivative
     to 1e-6.
     """
-    hidden = rng is not None
-    rng = rng if hidden else visible_rng()
+    rng, hidden = pick_rng(rng)
     name = "central_difference"
     mistakes = {
         "this is the forward difference (f(x+h) - f(x)) / h: use the points on both sides, x+h and x-h":
@@ -102,10 +102,6 @@ def check_central_difference(fn: Callable[..., Any], rng: np.random.Generator | 
 
 # --- Exercise 2: sigmoid_prime --------------------------------------------------
 
-def _sig(z: np.ndarray) -> np.ndarray:
-    with np.errstate(all="ignore"):
-        return 1.0 / (1.0 + np.exp(-z))
-
 
 SIGMOID_MISTAKES = {
     "you computed z * (1 - z): the shortcut a * (1 - a) needs a = sigmoid(z) first":
@@ -120,8 +116,7 @@ SIGMOID_MISTAKES = {
 
 def check_sigmoid_prime(fn: Callable[..., Any], rng: np.random.Generator | None = None) -> None:
     """``fn(z)`` must return the derivative of the sigmoid at every element of ``z``."""
-    hidden = rng is not None
-    rng = rng if hidden else visible_rng()
+    rng, hidden = pick_rng(rng)
     forward = Symbolic(lambda z: sigmoid(z), "z")
     cases = [{"z": _inputs(rng, -6.0, 6.0, hidden)} for _ in range(3 if hidden else 1)]
     cases.append({"z": np.array([-30.0, -8.0, 0.0, 8.0, 30.0])})
@@ -135,8 +130,7 @@ def check_composite_derivative(fn: Callable[..., Any], rng: np.random.Generator 
 
     Each composite of two functions from :data:`POOL` is differentiated by SymPy.
     """
-    hidden = rng is not None
-    rng = rng if hidden else visible_rng()
+    rng, hidden = pick_rng(rng)
     name = "composite_derivative"
     mistakes = {
         "f' is evaluated at x, but the chain rule needs f' at the inner value g(x): f_prime(g(x)) * g_prime(x)":
@@ -195,8 +189,7 @@ DL_DW_MISTAKES = {
 
 def check_dL_dw(fn: Callable[..., Any], rng: np.random.Generator | None = None) -> None:
     """``fn(w, x, b, y)`` must return dL/dw for L = (sigmoid(w*x + b) - y)**2, element-wise."""
-    hidden = rng is not None
-    rng = rng if hidden else visible_rng()
+    rng, hidden = pick_rng(rng)
     cases = []
     for _ in range(3 if hidden else 2):
         shape = random_shape(rng) if hidden else (4,)

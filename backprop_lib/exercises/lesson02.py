@@ -29,21 +29,18 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import sympy as sp
 
+from ..activations import sigmoid as _sig
 from .. import activations, engine, gradcheck
 from ..checks import CheckFailed, LibraryError, call_student, compare, fmt, match_mistake, passed
 from ..diagnose import diagnose
 from ..engine import Value
 from ..symbolic import Symbolic, sigmoid, to_numpy
-from . import random_shape, visible_rng
+from . import pick_rng, random_shape
 
 #: Library functions that would hand over an answer; calling one fails the check.
 ENGINE_REFERENCES = [engine.Value.backward, engine.Value.zero_grad, engine.local_derivatives,
                      engine.topological_order, engine.trace]
 
-
-def _sig(z: Any) -> np.ndarray:
-    with np.errstate(all="ignore"):
-        return 1.0 / (1.0 + np.exp(-np.asarray(z, dtype=np.float64)))
 
 
 # --- local backward rules -------------------------------------------------------------
@@ -132,8 +129,7 @@ MUL_MISTAKES: dict[str, Callable[..., tuple[Any, ...]]] = {
 
 def check_mul_backward(fn: Callable[..., Any], rng: np.random.Generator | None = None) -> None:
     """``fn((a, b), out, dout)`` must return ``(dout * b, dout * a)``, element-wise."""
-    hidden = rng is not None
-    rng = rng if hidden else visible_rng()
+    rng, hidden = pick_rng(rng)
     cases = _rule_cases(rng, hidden, "a b", -3.0, 3.0)
     n = _check_rule(fn, "mul_backward", MUL, cases, MUL_MISTAKES, "(da, db)")
     passed("mul_backward", n, "both gradients match sympy.diff(a * b) times dout")
@@ -152,8 +148,7 @@ POW_MISTAKES: dict[str, Callable[..., tuple[Any, ...]]] = {
 
 def check_pow_backward(fn: Callable[..., Any], rng: np.random.Generator | None = None) -> None:
     """``fn((a,), out, dout, k)`` must return ``(dout * k * a**(k - 1),)`` for a constant exponent ``k``."""
-    hidden = rng is not None
-    rng = rng if hidden else visible_rng()
+    rng, hidden = pick_rng(rng)
     if hidden:
         exponents = [float(k) for k in rng.choice([2.0, 3.0, 4.0, -1.0, 0.5, 1.5], size=3, replace=False)]
     else:
@@ -189,8 +184,7 @@ SIGMOID_MISTAKES: dict[str, Callable[..., tuple[Any, ...]]] = {
 
 def check_sigmoid_backward(fn: Callable[..., Any], rng: np.random.Generator | None = None) -> None:
     """``fn((a,), out, dout)`` with ``out = sigmoid(a)`` must return ``(dout * out * (1 - out),)``."""
-    hidden = rng is not None
-    rng = rng if hidden else visible_rng()
+    rng, hidden = pick_rng(rng)
     cases = _rule_cases(rng, hidden, "a", -4.0, 4.0)
     n = _check_rule(fn, "sigmoid_backward", SIGMOID, cases, SIGMOID_MISTAKES, "(da,)",
                     forbidden=[activations.sigmoid_prime])
@@ -364,8 +358,7 @@ def judge_order(got: Any, root: Value, name: str = "topological_order") -> str |
 
 def check_topological_order(fn: Callable[..., Any], rng: np.random.Generator | None = None) -> None:
     """``fn(root)`` must list every node below ``root`` once, inputs before their users, root last."""
-    hidden = rng is not None
-    rng = rng if hidden else visible_rng()
+    rng, hidden = pick_rng(rng)
     name = "topological_order"
     u = lambda: float(rng.uniform(-1.5, 1.5))  # noqa: E731
     recipes = [squared_error_recipe(u(), u(), u(), u()), reuse_recipe(u(), u()), shortcut_recipe(u(), u())]
@@ -446,8 +439,7 @@ def _grads_after(recipe: Recipe, backward: Callable[..., Any]) -> list[float]:
 
 def check_backward_pass(fn: Callable[..., Any], rng: np.random.Generator | None = None) -> None:
     """``fn(order, local_grads)`` must set every node's grad to d root / d node (leaves vs SymPy)."""
-    hidden = rng is not None
-    rng = rng if hidden else visible_rng()
+    rng, hidden = pick_rng(rng)
     name = "backward_pass"
     u = lambda: float(rng.uniform(-1.5, 1.5))  # noqa: E731
     recipes = [squared_error_recipe(u(), u(), u(), u()), reuse_recipe(u(), u()), shortcut_recipe(u(), u())]

@@ -26,7 +26,7 @@ from .. import activations, gradcheck, layers, losses, mlp
 from ..checks import CheckFailed, LibraryError, compare, passed
 from ..named_errors import call_named
 from ..symbolic import Symbolic, sigmoid
-from . import visible_rng
+from . import pick_rng
 
 # --- formulas -------------------------------------------------------------------
 
@@ -135,8 +135,7 @@ FORWARD_MISTAKES = {
 
 def check_neuron_forward(fn: Callable[..., Any], rng: np.random.Generator | None = None) -> None:
     """``fn(x, w, b)`` must return ``sigmoid(x @ w + b)``, shape (m,), compared with SymPy's value."""
-    hidden = rng is not None
-    rng = rng if hidden else visible_rng()
+    rng, hidden = pick_rng(rng)
     name = "neuron_forward"
     n_cases = 3 if hidden else 2
     for i in range(n_cases):
@@ -178,8 +177,7 @@ BCE_LOSS_MISTAKES = {
 
 def check_bce_loss(fn: Callable[..., Any], rng: np.random.Generator | None = None) -> None:
     """``fn(y_hat, y)`` must return the batch mean of BCE, a number, compared with SymPy's value."""
-    hidden = rng is not None
-    rng = rng if hidden else visible_rng()
+    rng, hidden = pick_rng(rng)
     name = "bce_loss"
     n_cases = 3 if hidden else 2
     for i in range(n_cases):
@@ -217,8 +215,7 @@ def check_bce_delta(fn: Callable[..., Any], rng: np.random.Generator | None = No
     divided by ``m``, confirmed by central differences of the batch loss.
     Includes saturated neurons (|z| up to 8), where BCE's delta stays large.
     """
-    hidden = rng is not None
-    rng = rng if hidden else visible_rng()
+    rng, hidden = pick_rng(rng)
     name = "bce_delta"
     exact = BCE_OF_Z.grad("z")
     n_cases = 3 if hidden else 2
@@ -276,8 +273,7 @@ def check_neuron_grads(fn: Callable[..., Any], rng: np.random.Generator | None =
     weight and the bias, averaged over the batch, confirmed by central
     differences of the batch loss.
     """
-    hidden = rng is not None
-    rng = rng if hidden else visible_rng()
+    rng, hidden = pick_rng(rng)
     name = "neuron_grads"
     n_cases = 3 if hidden else 2
     forbidden = [losses.binary_cross_entropy, losses.binary_cross_entropy_with_logits, layers.dense_backward,
@@ -338,8 +334,7 @@ def check_gd_step(fn: Callable[..., Any], rng: np.random.Generator | None = None
     The gradients are those of a real neuron's mean BCE (computed here, not
     by the student's ``neuron_grads``); ``w`` is (n,), ``b``, ``db`` and ``lr`` numbers.
     """
-    hidden = rng is not None
-    rng = rng if hidden else visible_rng()
+    rng, hidden = pick_rng(rng)
     name = "gd_step"
     n_cases = 3 if hidden else 2
     for i in range(n_cases):

@@ -34,12 +34,12 @@ import sympy as sp
 
 from .. import gradcheck, layers, mlp
 from ..activations import ACTIVATIONS, relu, sigmoid
-from ..checks import CheckFailed, LibraryError, call_student, compare, fmt, passed
+from ..checks import require_keys, CheckFailed, LibraryError, call_student, compare, fmt, passed
 from ..diagnose import as_array, describe_type
 from ..losses import binary_cross_entropy_with_logits
 from ..symbolic import Symbolic
 from ..symbolic import sigmoid as sym_sigmoid
-from . import visible_rng
+from . import pick_rng
 
 #: The parameters of the lesson's network, in order.
 PARAM_NAMES = ("W1", "b1", "W2", "b2")
@@ -53,9 +53,6 @@ NETWORK_REFERENCES = (mlp.forward, mlp.backward, mlp.loss_and_grads,
 GRADCHECK_REFERENCES = (gradcheck.numerical_gradient, gradcheck.check_gradients, gradcheck.check_sampled,
                         gradcheck.central_difference, gradcheck.rel_error, gradcheck.max_rel_error)
 
-
-def _rng(rng: np.random.Generator | None) -> tuple[np.random.Generator, bool]:
-    return (rng, True) if rng is not None else (visible_rng(), False)
 
 
 def _numeric(f: Callable[[], float], wrt: np.ndarray) -> np.ndarray:
@@ -103,7 +100,7 @@ def check_dense_forward(fn: Callable[..., Any], rng: np.random.Generator | None 
 
     Shapes: ``x`` (m, n_in), ``W`` (n_in, n_out), ``b`` (n_out,), ``z`` (m, n_out).
     """
-    rng, hidden = _rng(rng)
+    rng, hidden = pick_rng(rng)
     name = "dense_forward"
     cases = [_dense_case(rng, hidden) for _ in range(3 if hidden else 2)]
     for case in cases:
@@ -183,7 +180,7 @@ def check_dense_backward(fn: Callable[..., Any], rng: np.random.Generator | None
     ``dout`` (m, n_out) is dL/dz. Expected: central differences of
     ``sum(dout * (x @ W + b))``, confirmed against the library's dense layer.
     """
-    rng, hidden = _rng(rng)
+    rng, hidden = pick_rng(rng)
     name = "dense_backward"
     cases = [_dense_case(rng, hidden) for _ in range(3 if hidden else 2)]
     for case in cases:
@@ -254,7 +251,7 @@ def check_relu_backward(fn: Callable[..., Any], rng: np.random.Generator | None 
     of ``sum(dout * relu(z))``; at ``z == 0`` exactly the course's convention
     ``ReLU'(0) = 0`` applies (central differences would give 1/2 there).
     """
-    rng, hidden = _rng(rng)
+    rng, hidden = pick_rng(rng)
     name = "relu_backward"
     cases = [_relu_case(rng, hidden) for _ in range(3 if hidden else 2)]
     for z, dout in cases:
@@ -304,7 +301,7 @@ def check_output_delta(fn: Callable[..., Any], rng: np.random.Generator | None =
     ``sympy.diff`` of one entry's loss (divided by m), confirmed by central
     differences of the whole batch's mean loss.
     """
-    rng, hidden = _rng(rng)
+    rng, hidden = pick_rng(rng)
     name = "output_delta"
     shapes = ([(int(rng.integers(2, 8)), int(k)) for k in (1, 1, rng.integers(2, 4))] if hidden
               else [(5, 1), (3, 2)])
@@ -432,20 +429,15 @@ def check_network_gradients(fn: Callable[..., Any], rng: np.random.Generator | N
     :func:`library_ops`). Every entry of every gradient is compared with
     central differences of the loss (:func:`backprop_lib.gradcheck.check_gradients`).
     """
-    rng, hidden = _rng(rng)
+    rng, hidden = pick_rng(rng)
     name = "network_gradients"
     cases = [_network_case(rng, hidden) for _ in range(3 if hidden else 2)]
     for params, x, y in cases:
         sizes = f"{x.shape[1]}-{params['W1'].shape[1]}-1 network on m = {x.shape[0]} examples"
         got = call_student(fn, name, {k: v.copy() for k, v in params.items()}, x.copy(), y.copy(), library_ops(),
                            forbidden=NETWORK_REFERENCES)
-        if not isinstance(got, Mapping):
-            raise CheckFailed(f"{name} should return a dict {{'W1': dW1, 'b1': db1, 'W2': dW2, 'b2': db2}}, "
-                              f"but it returned {describe_type(got)}")
-        missing = [k for k in PARAM_NAMES if k not in got]
-        if missing:
-            raise CheckFailed(f"the dict returned by {name} has no entry for {', '.join(missing)} "
-                              f"(its keys are {sorted(map(str, got))})")
+        require_keys(got, PARAM_NAMES, f"the value returned by {name}",
+                     "{'W1': dW1, 'b1': db1, 'W2': dW2, 'b2': db2}")
         work = {k: v.copy() for k, v in params.items()}
         report = gradcheck.check_gradients(lambda p: network_loss(p, x, y), work, got)
         if report.passed:
@@ -615,7 +607,7 @@ def check_grad_check(fn: Callable[..., Any], rng: np.random.Generator | None = N
     gradients: correct gradients, gradients scaled by a known factor, and a
     single wrong entry.
     """
-    rng, hidden = _rng(rng)
+    rng, hidden = pick_rng(rng)
     name = "grad_check"
     problems = [_Problem(rng, hidden) for _ in range(2 if hidden else 1)]
     n_cases = 0

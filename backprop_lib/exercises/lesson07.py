@@ -30,11 +30,12 @@ from typing import Any, Callable, Mapping
 import numpy as np
 import sympy as sp
 
+from ..activations import sigmoid as _sig
 from .. import gradcheck, grad_flow, mlp
 from ..checks import CheckFailed, LibraryError, call_student, compare, passed
 from ..diagnose import as_array, describe_type
 from ..symbolic import Symbolic, sigmoid as sym_sigmoid
-from . import random_shape, visible_rng
+from . import pick_rng, random_shape
 
 #: The exercises whose hidden check the grader can re-run outside the student's kernel (autograder/verify.py):
 #: all of them; their inputs and outputs are data.
@@ -44,13 +45,6 @@ REFERENCES = (grad_flow.chain_gradient, grad_flow.layer_grad_norms, grad_flow.xa
               grad_flow.clip_by_norm, grad_flow.global_norm, mlp.init_params)
 
 
-def _rng(rng: np.random.Generator | None) -> tuple[np.random.Generator, bool]:
-    return (rng, True) if rng is not None else (visible_rng(), False)
-
-
-def _sig(z: np.ndarray) -> np.ndarray:
-    with np.errstate(all="ignore"):
-        return 1.0 / (1.0 + np.exp(-z))
 
 
 # --- Exercise 1: chain_gradient ---------------------------------------------------------
@@ -114,7 +108,7 @@ def check_chain_gradient(fn: Callable[..., Any], rng: np.random.Generator | None
     any shape, and the result has ``a0``'s shape (element-wise). Expected:
     ``sympy.diff`` of the chain written as one formula.
     """
-    rng, hidden = _rng(rng)
+    rng, hidden = pick_rng(rng)
     name = "chain_gradient"
     depths = [int(d) for d in rng.integers(2, 8, size=3)] if hidden else [3, 6]
     for depth in depths:
@@ -195,7 +189,7 @@ def check_layer_grad_norms(fn: Callable[..., Any], rng: np.random.Generator | No
     gradients of real deep networks, the hidden test random arrays of random
     shapes whose scales span nine orders of magnitude.
     """
-    rng, hidden = _rng(rng)
+    rng, hidden = pick_rng(rng)
     name = "layer_grad_norms"
     cases = ([_random_grads(rng) for _ in range(3)] if hidden
              else [_deep_grads("sigmoid", "xavier"), _deep_grads("relu", "he")])
@@ -268,7 +262,7 @@ def _fan_pairs(rng: np.random.Generator, hidden: bool, variances: Mapping[str, C
 def _check_init(fn: Callable[..., Any], rng: np.random.Generator | None, name: str,
                 target: Callable[[int, int], float], formula: str,
                 variances: Mapping[str, Callable[[int, int], float]]) -> None:
-    rng, hidden = _rng(rng)
+    rng, hidden = pick_rng(rng)
     pairs = _fan_pairs(rng, hidden, variances, target)
     seed = int(rng.integers(0, 2**31))
     for n_in, n_out in pairs:
@@ -394,7 +388,7 @@ def check_clip_by_norm(fn: Callable[..., Any], rng: np.random.Generator | None =
     ``dW`` and ``db``); below ``max_norm`` the gradients come back unchanged.
     Returns a list of ``{"W", "b"}`` dicts of the same shapes.
     """
-    rng, hidden = _rng(rng)
+    rng, hidden = pick_rng(rng)
     name = "clip_by_norm"
     if hidden:
         cases = []

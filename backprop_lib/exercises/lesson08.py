@@ -37,7 +37,7 @@ from .. import gradcheck, mlp, optim
 from ..checks import CheckFailed, LibraryError, call_student, compare, fmt, fmt_inputs, passed
 from ..diagnose import as_array, describe_type
 from ..symbolic import Symbolic
-from . import random_shape, visible_rng
+from . import pick_rng, random_shape
 
 #: The library's optimisers: calling any of them instead of writing the update fails the check.
 OPTIM_REFERENCES = (optim.Optimizer.step, optim.SGD.update, optim.Momentum.update, optim.Adam.update,
@@ -48,9 +48,6 @@ TRAJECTORY_STEPS = 12
 
 Variant = Callable[..., tuple[Any, dict[str, Any]]]
 
-
-def _rng(rng: np.random.Generator | None) -> tuple[np.random.Generator, bool]:
-    return (rng, True) if rng is not None else (visible_rng(), False)
 
 
 def _array(rng: np.random.Generator, shape: tuple[int, ...], scale: float = 1.0) -> np.ndarray:
@@ -201,7 +198,7 @@ SGD_MISTAKES: dict[str, Variant] = {
 
 def check_sgd_step(fn: Callable[..., Any], rng: np.random.Generator | None = None) -> None:
     """``fn(theta, g, state, lr)`` must return ``(theta - lr * g, state)`` without changing its inputs."""
-    rng, hidden = _rng(rng)
+    rng, hidden = pick_rng(rng)
     name = "sgd_step"
     n = 0
     for i in range(3 if hidden else 2):
@@ -248,7 +245,7 @@ MOMENTUM_MISTAKES: dict[str, Variant] = {
 
 def check_momentum_step(fn: Callable[..., Any], rng: np.random.Generator | None = None) -> None:
     """``fn(theta, g, state, lr, beta)`` with ``state = {"v": v}``: ``v = beta v + g``, ``theta - lr v``."""
-    rng, hidden = _rng(rng)
+    rng, hidden = pick_rng(rng)
     name = "momentum_step"
     n = 0
     for i in range(3 if hidden else 2):
@@ -326,7 +323,7 @@ def check_adam_step(fn: Callable[..., Any], rng: np.random.Generator | None = No
     a large ``eps`` beside small gradients (where ``sqrt(v_hat + eps)`` and
     ``sqrt(v_hat) + eps`` differ visibly).
     """
-    rng, hidden = _rng(rng)
+    rng, hidden = pick_rng(rng)
     name = "adam_step"
     # "later" first: there every typical mistake gives finite numbers that can be recognised
     kinds = ["later", "first", "big-eps"] + (["later"] if hidden else [])
@@ -431,7 +428,7 @@ def check_should_stop(fn: Callable[..., Any], rng: np.random.Generator | None = 
     at least two losses and ``abs(losses[-1] - losses[-2]) < tol``; otherwise
     go on (False).
     """
-    rng, hidden = _rng(rng)
+    rng, hidden = pick_rng(rng)
     name = "should_stop"
     kinds = list(STOP_KINDS)
     if hidden:
@@ -506,7 +503,7 @@ def check_l2_penalty(fn: Callable[..., Any], rng: np.random.Generator | None = N
     shape). Expected values: ``sympy.diff`` of ``(lam / 2) * p**2``, confirmed
     by central differences of the total penalty.
     """
-    rng, hidden = _rng(rng)
+    rng, hidden = pick_rng(rng)
     name = "l2_penalty"
     dentry = L2_ENTRY.grad("p")
     n_cases = 3 if hidden else 2

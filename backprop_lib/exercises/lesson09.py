@@ -43,7 +43,7 @@ from ..checks import CheckFailed, LibraryError, call_student, compare, fmt, pass
 from ..diagnose import as_array, describe_type
 from ..named_errors import call_named
 from ..symbolic import Symbolic
-from . import visible_rng
+from . import pick_rng
 
 #: Training accuracy the spirals network must reach (the lesson states it).
 TARGET_ACCURACY = 0.95
@@ -60,9 +60,6 @@ LOSS_REFERENCES = (losses.softmax_cross_entropy, activations.softmax, activation
 TRAINING_REFERENCES = (optim.Optimizer.step, optim.SGD.update, optim.Momentum.update, optim.Adam.update,
                        optim.train, mlp.sgd_step, mlp.init_params)
 
-
-def _rng(rng: np.random.Generator | None) -> tuple[np.random.Generator, bool]:
-    return (rng, True) if rng is not None else (visible_rng(), False)
 
 
 def _pair(got: Any, name: str, what: str) -> tuple[Any, Any]:
@@ -171,7 +168,7 @@ def check_softmax_cross_entropy(fn: Callable[..., Any], rng: np.random.Generator
     ``dz = (softmax(z) - one_hot(y)) / m`` of shape (m, k), finite even for
     logits in the hundreds.
     """
-    rng, hidden = _rng(rng)
+    rng, hidden = pick_rng(rng)
     name = "softmax_cross_entropy"
     cases = _softmax_cases(rng, hidden)
     for z, y, big in cases:
@@ -266,7 +263,7 @@ def check_mlp_forward(fn: Callable[..., Any], rng: np.random.Generator | None = 
 
     Hidden layers use ReLU; the output layer is linear (it returns logits).
     """
-    rng, hidden = _rng(rng)
+    rng, hidden = pick_rng(rng)
     name = "mlp_forward"
     n_cases = 3 if hidden else 2
     for _ in range(n_cases):
@@ -357,7 +354,7 @@ def check_mlp_backward(fn: Callable[..., Any], rng: np.random.Generator | None =
     here by the library, not by your forward). Every entry is compared with
     central differences of ``sum(dz_out * z_L)``.
     """
-    rng, hidden = _rng(rng)
+    rng, hidden = pick_rng(rng)
     name = "mlp_backward"
     n_cases = 3 if hidden else 2
     for _ in range(n_cases):
@@ -447,7 +444,7 @@ def check_train_spirals(fn: Callable[..., Any], rng: np.random.Generator | None 
     returned network must classify at least :data:`TARGET_ACCURACY` of the
     training points correctly (argmax of the logits, by the library's forward).
     """
-    rng, hidden = _rng(rng)
+    rng, hidden = pick_rng(rng)
     name = "train_spirals"
     x, y = spiral_data(rng)
     init_rng = np.random.default_rng(int(rng.integers(2 ** 32)))
