@@ -130,7 +130,15 @@ class Nbgrader:
         args = ["generate_assignment", lesson, "--force"]
         if release_dir is not None:
             args.append(f"--CourseDirectory.release_directory={release_dir}")
-        self.run(*args)
+        try:
+            self.run(*args)
+        except NbgraderError as exc:
+            if "Cannot add or remove cells" in str(exc):
+                raise NbgraderError(
+                    f"{lesson} changed since its submissions in {self.instructor} were graded, and nbgrader "
+                    "will not regrade old grades against new cells: grade into a new instructor folder "
+                    "(--instructor DIR), or delete the old one (make clean-instructor)") from None
+            raise
 
     def autograde(self, lesson: str) -> list[Rejected]:
         """Autograde every submission of ``lesson`` (a glob) in ``instructor/submitted``.
@@ -150,21 +158,22 @@ class Nbgrader:
         self.run("export", f"--to={path}")
 
 
-def generate_course(release_dir: Path | None = None, instructor: Path | None = None) -> list[Path]:
+def generate_course(release_dir: Path | None = None) -> list[Path]:
     """Regenerate the student notebooks of every lesson; returns their paths.
 
-    ``release_dir`` defaults to ``course/``; ``instructor`` to ``instructor/``
-    (its gradebook records the source cells, hidden tests included, which
-    autograding restores).
+    ``release_dir`` defaults to ``course/``. A throwaway gradebook is used: the
+    student notebooks do not depend on it, and the instructor's gradebook
+    (which refuses changed cells once a lesson has submissions) is not touched.
     """
-    runner = Nbgrader(instructor or DEFAULT_INSTRUCTOR)
+    import tempfile
+
     out = []
-    for lesson in lessons():
-        runner.generate(lesson, release_dir)
-        out.append((release_dir or COURSE) / lesson / notebook_name(lesson))
+    with tempfile.TemporaryDirectory(prefix="backprop-generate-") as tmp:
+        runner = Nbgrader(Path(tmp), extra_env={"BACKPROP_DB_URL": f"sqlite:///{tmp}/gradebook.db"})
+        for lesson in lessons():
+            runner.generate(lesson, release_dir or COURSE)
+            out.append((release_dir or COURSE) / lesson / notebook_name(lesson))
     return out
-
-
 
 
 def collect(submissions: Path, instructor: Path) -> tuple[dict[str, list[str]], list[Rejected]]:
