@@ -356,15 +356,21 @@ def judge_order(got: Any, root: Value, name: str = "topological_order") -> str |
     return None
 
 
-def check_topological_order(fn: Callable[..., Any], rng: np.random.Generator | None = None) -> None:
-    """``fn(root)`` must list every node below ``root`` once, inputs before their users, root last."""
-    rng, hidden = pick_rng(rng)
-    name = "topological_order"
+def _graph_cases(rng: np.random.Generator, hidden: bool) -> list:
+    """The graphs both graph checks use: the squared error, a reused node, a shortcut, and (hidden) random ones."""
     u = lambda: float(rng.uniform(-1.5, 1.5))  # noqa: E731
     recipes = [squared_error_recipe(u(), u(), u(), u()), reuse_recipe(u(), u()), shortcut_recipe(u(), u())]
     if hidden:
         recipes += [random_recipe(rng) for _ in range(3)]
         rng.shuffle(recipes)
+    return recipes
+
+
+def check_topological_order(fn: Callable[..., Any], rng: np.random.Generator | None = None) -> None:
+    """``fn(root)`` must list every node below ``root`` once, inputs before their users, root last."""
+    rng, hidden = pick_rng(rng)
+    name = "topological_order"
+    recipes = _graph_cases(rng, hidden)
     for recipe in recipes:
         root = recipe.values_graph()[-1]
         got = call_student(fn, name, root, forbidden=ENGINE_REFERENCES)
@@ -441,11 +447,7 @@ def check_backward_pass(fn: Callable[..., Any], rng: np.random.Generator | None 
     """``fn(order, local_grads)`` must set every node's grad to d root / d node (leaves vs SymPy)."""
     rng, hidden = pick_rng(rng)
     name = "backward_pass"
-    u = lambda: float(rng.uniform(-1.5, 1.5))  # noqa: E731
-    recipes = [squared_error_recipe(u(), u(), u(), u()), reuse_recipe(u(), u()), shortcut_recipe(u(), u())]
-    if hidden:
-        recipes += [random_recipe(rng) for _ in range(3)]
-        rng.shuffle(recipes)
+    recipes = _graph_cases(rng, hidden)
     for recipe in recipes:
         # what each node's grad must be: SymPy for the leaves, confirmed by central differences ...
         syms, expr = recipe.sympy()
