@@ -147,6 +147,7 @@ class Nbgrader:
         returned as :class:`Rejected`, with the last error nbgrader logged for it.
         """
         log = self.run("autograde", lesson, "--force", check=False)
+        shutil.rmtree(self.instructor / "sandbox", ignore_errors=True)  # the kernels' scratch copies
         return failed_submissions(log)
 
     def feedback(self, lesson: str) -> None:
@@ -257,7 +258,7 @@ def totals(rows: list[TaskScore]) -> dict[tuple[str, str], tuple[float, float]]:
 
 def feedback_path(instructor: Path, student: str, lesson: str) -> Path:
     """Where nbgrader writes a student's HTML feedback for a lesson."""
-    return instructor / "feedback" / student / lesson / f"{lesson}.html"
+    return instructor / "feedback" / student / lesson / Path(notebook_name(lesson)).with_suffix(".html")
 
 
 @dataclass
@@ -318,7 +319,6 @@ def grade(submissions: Path, instructor: Path = DEFAULT_INSTRUCTOR, cell_timeout
         elif by_lesson:
             from .parallel import grade_in_parallel
             rejected += grade_in_parallel(instructor, by_lesson, workers, cell_timeout, scheduler, bar.update)
-    shutil.rmtree(instructor / "sandbox", ignore_errors=True)  # the kernels' scratch copies
     lap("execute")
     if by_lesson:
         runner.feedback("*")

@@ -79,16 +79,14 @@ def write_lms_csv(scores: list[TaskScore], path: Path, rejected: list[Rejected] 
     A rejected submission counts 0 (its reason is in ``report/rejected.csv``).
     """
     sums = totals(scores)
+    maxima = {lesson: m for (_, lesson), (_, m) in sums.items()}  # a lesson's max is every student's
     for r in rejected:
         sums.setdefault((r.student, r.lesson), (0.0, 0.0))
     lessons = sorted({lesson for _, lesson in sums})
-    maxima = {lesson: max(m for (_, l2), (_, m) in sums.items() if l2 == lesson) for lesson in lessons}
-    maxima = {lesson: m or max((r.max_score for r in scores if r.lesson == lesson), default=0.0)
-              for lesson, m in maxima.items()}
     students = sorted({s for s, _ in sums})
     with open(path, "w", newline="") as fh:
         writer = csv.writer(fh)
-        writer.writerow(["student"] + [f"{lesson} (max {maxima[lesson]:g})" for lesson in lessons] + ["total"])
+        writer.writerow(["student"] + [f"{lesson} (max {maxima.get(lesson, 0.0):g})" for lesson in lessons] + ["total"])
         for s in students:
             row = [sums.get((s, lesson), (0.0, 0.0))[0] for lesson in lessons]
             writer.writerow([s] + [f"{v:g}" for v in row] + [f"{sum(row):g}"])

@@ -194,7 +194,7 @@ def test_a_graded_notebook_cannot_write_outside_its_scratch_folder(graded):
     correct = run.instructor / "submitted" / "correct" / L / f"{L}.ipynb"
     assert "tampered" not in correct.read_text()
     assert pipeline.totals(run.scores)[("correct", L)] == (FULL, FULL)
-    assert not (run.instructor / "sandbox").exists(), "scratch copies are cleaned up"
+    assert not list(run.instructor.rglob("sandbox")), "scratch copies are cleaned up, in workspaces too"
 
 
 @pytest.mark.parametrize("student", ["patches-the-checks", "redefines-the-check", "blanks-test-cells"])

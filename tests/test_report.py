@@ -17,3 +17,11 @@ def test_unimplemented_and_raising_exercises_get_their_own_reasons():
 def test_a_timeout_and_a_plain_error_are_named():
     assert explain_failure("KeyboardInterrupt", "") == "did not finish (time limit)"
     assert explain_failure("NameError", "name 'f' is not defined") == "NameError"
+
+
+def test_the_lms_csv_gives_each_lesson_its_total_maximum_and_counts_a_rejected_file_zero(tmp_path):
+    from autograder.pipeline import Rejected, TaskScore
+    from autograder.report import write_lms_csv
+    scores = [TaskScore("ann", "01_x", "a", 2, 2), TaskScore("ann", "01_x", "b", 1, 3)]
+    write_lms_csv(scores, tmp_path / "lms.csv", [Rejected("bob", "01_x", "not a notebook")])
+    assert (tmp_path / "lms.csv").read_text().splitlines() == ["student,01_x (max 5),total", "ann,3,3", "bob,0,0"]
