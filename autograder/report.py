@@ -9,7 +9,6 @@
 from __future__ import annotations
 
 import csv
-import re
 import textwrap
 from collections import Counter
 from dataclasses import dataclass
@@ -18,8 +17,7 @@ from pathlib import Path
 import nbformat
 
 from .pipeline import Rejected, TaskScore, totals
-
-ANSI = re.compile(r"\x1b\[[0-9;]*m")
+from .preprocessors.redact_tests import ANSI
 
 
 @dataclass(frozen=True)
