@@ -17,11 +17,17 @@ Outside (stage 1, in the notebook's folder, as the grader's user):
 
 Inside (stage 2, root with capabilities, in the new namespaces):
 
-* the scratch directory is bind-mounted on itself, then every other mount is
-  remounted read-only: the repository, the gradebook, other students' files;
-* all capabilities are dropped (``setpriv``), so the student's code cannot
-  remount anything, raise its memory limit, or see or signal processes
-  outside its PID namespace (the grader, other kernels);
+* a new root file system is built (:func:`build_root`): an empty tmpfs into
+  which only the system (``/usr``, ``/etc``), the interpreter and its
+  site-packages, the course's ``backprop_lib`` and ``autograder`` packages
+  and the scratch directory are bind-mounted, each at its own path, all
+  read-only but the scratch directory. The repository (its ``solutions/``
+  and ``.git``), the instructor folder (the gradebook, other students'
+  submissions) and everything else on the machine do not exist in there;
+* the kernel changes root into it and all capabilities are dropped
+  (``setpriv``), so the student's code cannot leave the new root, remount
+  anything, raise its memory limit, or see or signal processes outside its
+  PID namespace (the grader, other kernels);
 * ipykernel starts in the scratch copy of the folder.
 
 The kernelspec uses ``interrupt_mode: message``: nbgrader interrupts a
@@ -37,10 +43,6 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-
-#: Mounts left writable inside the sandbox: kernel file systems the kernel itself needs.
-KEEP_WRITABLE = ("/proc", "/sys", "/dev")
-
 
 def memory_limit() -> int:
     """Bytes of address space a grading kernel may use."""
@@ -94,27 +96,69 @@ def stage_outside(connection_file: str, rest: list[str]) -> None:
     os.execvp("unshare", argv)
 
 
-def mount_points() -> list[str]:
-    """Every mount point of this mount namespace, parents before children."""
-    points = []
-    with open("/proc/self/mountinfo") as fh:
-        for line in fh:
-            points.append(line.split()[4].encode().decode("unicode_escape"))
-    return sorted(set(points), key=len)
+def visible_paths() -> list[str]:
+    """What a confined kernel may see (read-only): the system, the interpreter, the course's two packages.
+
+    Not the repository (its ``solutions/`` and ``.git`` hold the reference
+    solutions), not the instructor folder (the gradebook, other students'
+    submissions), not the submissions' source: only what importing Python,
+    NumPy, matplotlib, ``backprop_lib`` and ``autograder.remote`` needs.
+    """
+    repo = Path(__file__).resolve().parent.parent
+    paths = ["/usr", "/etc", sys.base_prefix, sys.prefix, str(repo / "backprop_lib"),
+             str(repo / "autograder")]
+    for p in map(Path, sys.path):
+        # the interpreter's own folders (site-packages of the venv, the stdlib); the repository root is not one
+        if p.is_dir() and p.resolve() != repo:
+            paths.append(str(p.resolve()))
+    out: list[str] = []
+    for p in sorted({os.path.realpath(p) for p in paths if os.path.exists(p)}, key=len):
+        if not any(p == q or p.startswith(q.rstrip("/") + "/") for q in out):
+            out.append(p)
+    return out
+
+
+def mount(*args: str) -> None:
+    subprocess.run(["mount", *args], check=True)
+
+
+def build_root(scratch: str) -> str:
+    """A new root file system for the kernel: an empty tmpfs with only :func:`visible_paths` and ``scratch``.
+
+    Every path keeps its absolute name, so the interpreter, the packages and
+    the scratch folder are where they were; everything is read-only except
+    ``scratch`` and a small private ``/dev/shm``; ``/tmp`` is empty and
+    read-only (``TMPDIR`` points into ``scratch``).
+    """
+    root = scratch.rstrip("/") + "-root"
+    os.makedirs(root, exist_ok=True)
+    mount("-t", "tmpfs", "-o", "mode=755,size=16m", "tmpfs", root)
+    for name in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):  # merged-/usr links (Debian)
+        if os.path.islink(f"/{name}"):
+            os.symlink(os.readlink(f"/{name}"), f"{root}/{name}")
+    read_only = [p for p in visible_paths() if not os.path.islink(p)]
+    for path in read_only + ["/dev", "/sys", "/proc"]:
+        target = root + path
+        os.makedirs(target, exist_ok=True)
+        mount("--rbind" if path in ("/dev", "/sys") else "--bind", path, target)
+    for path in read_only + ["/dev", "/sys"]:
+        mount("-o", "remount,bind,ro", root + path)
+    mount("-t", "tmpfs", "-o", "size=64m", "tmpfs", root + "/dev/shm")  # private: not the host's
+    os.makedirs(root + "/tmp", exist_ok=True)
+    os.makedirs(root + scratch, exist_ok=True)
+    mount("--bind", scratch, root + scratch)
+    mount("-o", "remount,ro", root)
+    return root
 
 
 def stage_inside(scratch: str, workdir: str, connection_file: str, rest: list[str]) -> None:
-    """Stage 2: make everything but ``scratch`` read-only, drop capabilities, exec ipykernel."""
-    subprocess.run(["mount", "--bind", scratch, scratch], check=True)
-    for point in mount_points():
-        if point == scratch or any(point == k or point.startswith(k + "/") for k in KEEP_WRITABLE):
-            continue
-        # a mount that cannot be remounted (already read-only, special) is left as it is
-        subprocess.run(["mount", "-o", "remount,bind,ro", point], stderr=subprocess.DEVNULL, check=False)
+    """Stage 2: change root to :func:`build_root`, drop capabilities, exec ipykernel."""
+    root = build_root(scratch)
     home = Path(scratch) / "home"
-    home.mkdir(exist_ok=True)
+    (home / "tmp").mkdir(parents=True, exist_ok=True)
     os.environ.update(HOME=str(home), IPYTHONDIR=str(home / ".ipython"), MPLCONFIGDIR=str(home / ".matplotlib"),
-                      JUPYTER_RUNTIME_DIR=str(home / ".runtime"), TMPDIR=str(home))
+                      JUPYTER_RUNTIME_DIR=str(home / ".runtime"), TMPDIR=str(home / "tmp"))
+    os.chroot(root)
     os.chdir(workdir)
     argv = ["setpriv", "--inh-caps=-all", "--ambient-caps=-all", "--bounding-set=-all", "--no-new-privs",
             "--", *kernel_argv(connection_file, rest)]

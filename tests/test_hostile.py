@@ -6,6 +6,7 @@ parallel workers. "WRONG" marks a submission whose exercise 1 is really wrong
 """
 from __future__ import annotations
 
+import ast
 import copy
 import hashlib
 import os
@@ -87,6 +88,8 @@ def hostile_class():
         "calls-the-reference": ("from backprop_lib.gradcheck import central_difference as _cd\n"
                                 "def central_difference(f, x, h=1e-5):\n    return _cd(f, x, h)"),
     }
+    if os.geteuid() == 0:  # only a confined kernel (root: mount namespaces) keeps the solutions out of reach
+        tricks["reads-the-solutions"] = READS_SOLUTIONS
     for student, trick in tricks.items():
         out[student] = (sub({"central_difference": WRONG["central_difference"] + "\n" + trick}), FULL - 2,
                         "calls the course library" if student == "calls-the-reference" else "forward difference")
@@ -97,13 +100,13 @@ def hostile_class():
     return out
 
 
-#: Tries to write where a graded notebook must not, and to signal every process; prints what happened.
+#: Tries to read and write where a graded notebook must not, and to signal every process; prints what happened.
 ATTACK = """
-import os, glob
+import os
 _results = {}
-_instructor = os.environ["BACKPROP_INSTRUCTOR_DIR"]
-_targets = glob.glob(_instructor + "/gradebook.db") + glob.glob(_instructor + "/submitted/correct/*/*.ipynb") \\
-    + glob.glob(os.environ["BACKPROP_REPO"] + "/solutions/01_derivatives/*.ipynb") + ["my_own_file.txt"]
+_main, _repo = os.environ["BACKPROP_HOSTILE_INSTRUCTOR"], os.environ["BACKPROP_REPO"]
+_targets = [_main + "/gradebook.db", _main + "/submitted/correct/01_derivatives/01_derivatives.ipynb",
+            _repo + "/solutions/01_derivatives/01_derivatives.ipynb", _repo + "/.git/HEAD", "my_own_file.txt"]
 for _t in _targets:
     try:
         with open(_t, "a") as _fh:
@@ -111,11 +114,28 @@ for _t in _targets:
         _results[_t] = "WROTE"
     except OSError as _e:
         _results[_t] = "refused"
+    try:
+        with open(_t) as _fh:
+            _results[_t] += " READ" if _fh.read() else ""
+    except OSError:
+        pass
 try:
     os.kill(-1, 9)
 except OSError:
     pass
 print("ATTACK", _results)
+"""
+
+#: Finds the reference solution on the grading machine and runs it instead of the student's own code.
+READS_SOLUTIONS = """
+import json as _json, os as _os
+try:
+    _src = _os.environ["BACKPROP_REPO"] + "/solutions/01_derivatives/01_derivatives.ipynb"
+    for _cell in _json.load(open(_src))["cells"]:
+        if _cell["metadata"].get("nbgrader", {}).get("grade_id") == "central_difference":
+            exec("".join(_cell["source"]))
+except OSError:
+    pass
 """
 
 
@@ -127,6 +147,7 @@ def fingerprint(paths):
 def graded(tmp_path_factory):
     root = tmp_path_factory.mktemp("hostile")
     os.environ["BACKPROP_REPO"] = str(pipeline.REPO)
+    os.environ["BACKPROP_HOSTILE_INSTRUCTOR"] = str(root / "instructor")
     cases = hostile_class()
     for student, (nb, _, _) in cases.items():
         path = root / "subs" / student / L / f"{L}.ipynb"
@@ -181,20 +202,39 @@ def test_every_submission_has_its_gradebook_rows(graded):
     assert all(len([r for r in run.scores if r.student == s]) == 4 for s in graded_students)
 
 
-def test_a_graded_notebook_cannot_write_outside_its_scratch_folder(graded):
+def sandbox_results(run, student: str = "attacks-the-grader") -> dict[str, str]:
+    """What the ATTACK cell printed: ``{path: "WROTE READ" | "refused" | ...}``."""
+    nb = nbformat.read(run.instructor / "autograded" / student / L / f"{L}.ipynb", as_version=4)
+    printed = "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
+    assert "ATTACK" in printed, "the attack ran"
+    return ast.literal_eval(printed.split("ATTACK", 1)[1].strip().splitlines()[0])
+
+
+def needs_root():
     if os.geteuid() != 0 and os.environ.get("CI", "").lower() != "true":
         pytest.skip("confining grading kernels needs root (mount namespaces); run the tests as root to check it")
+
+
+def test_a_graded_notebook_cannot_write_outside_its_scratch_folder(graded):
+    needs_root()
     cases, run = graded
-    nb = nbformat.read(run.instructor / "autograded" / "attacks-the-grader" / L / f"{L}.ipynb", as_version=4)
-    printed = "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
-    assert "ATTACK" in printed
-    assert "WROTE" in printed.split("my_own_file.txt")[1][:20], "its own folder is writable"
-    assert printed.count("refused") >= 2, printed  # its gradebook and the course source, at least
+    results = sandbox_results(run)
+    assert results.pop("my_own_file.txt") == "WROTE READ", "its own folder is writable"
+    assert all(not r.startswith("WROTE") for r in results.values()), results
     assert run.protected_after == run.protected_before, "the course sources changed"
+    assert b"tampered" not in (run.instructor / "gradebook.db").read_bytes()
     correct = run.instructor / "submitted" / "correct" / L / f"{L}.ipynb"
     assert "tampered" not in correct.read_text()
     assert pipeline.totals(run.scores)[("correct", L)] == (FULL, FULL)
     assert not list(run.instructor.rglob("sandbox")), "scratch copies are cleaned up, in workspaces too"
+
+
+def test_a_graded_notebook_cannot_read_the_solutions_the_gradebook_or_other_students(graded):
+    needs_root()
+    _, run = graded
+    results = sandbox_results(run)
+    del results["my_own_file.txt"]
+    assert len(results) == 4 and all("READ" not in r for r in results.values()), results
 
 
 @pytest.mark.parametrize("student", ["patches-the-checks", "redefines-the-check", "blanks-test-cells"])
