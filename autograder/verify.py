@@ -11,20 +11,54 @@ live here; only the student's outputs come from the kernel, as plain data
 (:mod:`autograder.remote`). The verdict decides the cell: a check that fails
 here adds an error to the cell, so it scores 0 whatever the kernel printed.
 
-An exercise is verified this way when its lesson's checks module lists it in
-``VERIFIED_OUTSIDE`` (its inputs and outputs are data, and the check does not
-rely on the student's function changing its arguments in place);
-``tests/test_verify.py`` proves that each listed exercise's reference
-solution passes through the proxy and each known mistake fails.
+What travels, per call of the student's function
+    * to the kernel, in ONE cloudpickle payload: the arguments, the names of
+      the forbidden references, and ``objs``, every *data object* the
+      arguments reach (:func:`data_objects`). A data object is an instance of
+      a ``backprop_lib`` class that declares its data attributes
+      (``__remote_fields__``, e.g. ``Value``'s ``data`` and ``grad``) and the
+      attributes that hold other such objects (``__remote_links__``, e.g.
+      ``Value._parents``). One pickle keeps identity, so the kernel's copies of
+      ``objs`` are the very objects its copies of the arguments hold.
+    * back, as JSON only (:class:`Decoder`): the return value, the arguments
+      as the call left them, the fields of every object of ``objs`` after the
+      call, and a table of the data objects the student's code made. A data
+      object of ``objs`` comes back as a reference and is read as the
+      grader's ORIGINAL (a returned node is the grader's node); its fields
+      are written onto the original (a node's ``grad``, a callback's call
+      count), as changes made in place to arrays, dicts and lists are
+      (:func:`write_back`). A data object the student made is rebuilt with
+      the grader's OWN class, from type-checked fields (``cls._remote_new``,
+      or ``cls(**fields)`` for a dataclass); nothing the kernel sends is
+      unpickled or run here. A returned function stays in the kernel as a
+      handle (another :class:`KernelProxy`).
+
+What is refused
+    Any other object makes the exercise :class:`Unverifiable` (the kernel's
+    verdict stands, logged). A field of the wrong type, a reply that breaks
+    the format, data nested deeper than :data:`MAX_DEPTH`, or a kernel that
+    gives no answer is the student's function's doing: it raises
+    :class:`BadReply`, a :class:`~backprop_lib.checks.CheckFailed`, so the
+    exercise fails with a message, and never crashes the grader.
+
+Every graded exercise is verified this way: each lesson's checks module lists
+it in ``VERIFIED_OUTSIDE``, and ``tests/test_verify.py`` proves that each
+listed exercise's reference solution passes through the proxy and each known
+mistake fails.
 """
 from __future__ import annotations
 
 import base64
+import binascii
 import contextlib
+import dataclasses
 import importlib
+import inspect
 import io
 import json
 import re
+import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,14 +69,30 @@ import numpy as np
 from backprop_lib import checks
 from backprop_lib.exercises import hidden_rng
 
+from .remote import PACKAGE, remote_fields, remote_links
+
 HIDDEN_CALL = re.compile(r"check_(\w+)\(\s*(\w+)\s*,\s*rng\s*=\s*hidden_rng\(\s*[\"'](\w+)[\"']\s*\)\s*\)")
+#: Data from the kernel nested deeper than this (lists in lists ...) is refused.
+MAX_DEPTH = 100
+#: A data field holding a NumPy scalar is refused beyond this many base64 characters.
+MAX_SCALAR_CHARS = 1000
 
 
 class Unverifiable(BaseException):
-    """The student's function returned something that is not data (a custom object).
+    """The student's function returned an object that is not data (and not a data object).
 
     A ``BaseException`` so that the checks' handling of the student's errors
     lets it through: it is the grader's limit, not the student's mistake.
+    """
+
+
+class BadReply(checks.CheckFailed):
+    """What came back from the kernel breaks the rules for data: the student's exercise fails.
+
+    A field of the wrong type, a malformed reply, or no answer at all. The
+    kernel runs the student's code, so what it sends is theirs; this is a
+    :class:`~backprop_lib.checks.CheckFailed`, so the check reports it as the
+    exercise's failure and the grader goes on.
     """
 
 
@@ -56,29 +106,332 @@ def remote_error(kind: str, message: str) -> RemoteError:
     return type(name, (RemoteError,), {})(message)
 
 
-def decode(data: Any, proxy_factory) -> Any:
-    """Inverse of :func:`autograder.remote.encode`; functions become proxies, objects raise."""
-    if isinstance(data, list):
-        return [decode(v, proxy_factory) for v in data]
-    if not isinstance(data, dict):
+# --- data objects ---------------------------------------------------------------------------
+
+def data_objects(root: Any) -> list[Any]:
+    """Every data object reachable from ``root``, each once, in the order first met.
+
+    The walk goes through lists, tuples, dict values, a data object's links
+    (``__remote_links__``) and a bound method's ``__self__`` (a callback such
+    as ``problem.loss`` reaches ``problem``); it is iterative, so a long chain
+    of nodes is fine.
+    """
+    found: list[Any] = []
+    seen: set[int] = set()
+    stack = [root]
+    while stack:
+        x = stack.pop()
+        if id(x) in seen:
+            continue
+        seen.add(id(x))
+        if remote_fields(type(x)) is not None:
+            found.append(x)
+            for name in remote_links(type(x)):
+                stack.extend(reversed(tuple(getattr(x, name, ()) or ())))
+        elif isinstance(x, (list, tuple)):
+            stack.extend(reversed(x))
+        elif isinstance(x, dict):
+            stack.extend(reversed(list(x.values())))
+        elif inspect.ismethod(x):
+            stack.append(x.__self__)
+    return found
+
+
+def grader_class(name: Any) -> type | None:
+    """The grader's own data-object class called ``"module:qualname"``, or None.
+
+    Only a class already imported here, defined in a ``backprop_lib`` module
+    under exactly that name, and declaring ``__remote_fields__``; nothing is
+    imported and no code of the kernel's is involved.
+    """
+    if not isinstance(name, str):
+        return None
+    module, _, qual = name.partition(":")
+    if not (module == PACKAGE or module.startswith(PACKAGE + ".")) or module not in sys.modules:
+        return None
+    obj: Any = sys.modules[module]
+    for part in qual.split("."):
+        if not part.isidentifier() or part.startswith("__"):
+            return None
+        obj = getattr(obj, part, None)
+    if not isinstance(obj, type) or obj.__module__ != module or obj.__qualname__ != qual:
+        return None
+    return obj if remote_fields(obj) is not None else None
+
+
+def describe(raw: Any) -> str:
+    """How a message names a value the kernel sent (short, whatever its size)."""
+    if isinstance(raw, bool) or raw is None:
+        return repr(raw)
+    if isinstance(raw, (int, float)):
+        return f"{type(raw).__name__} {str(raw)[:40]}"
+    if isinstance(raw, str):
+        return f"str {raw[:40]!r}" + ("..." if len(raw) > 40 else "")
+    if isinstance(raw, list):
+        return f"a list of {len(raw)} items"
+    if isinstance(raw, dict):
+        for key, what in (("__nd__", "an array"), ("__tuple__", "a tuple"), ("__dict__", "a dict"),
+                          ("__fn__", "a function"), ("__ref__", "an object"), ("__new__", "an object")):
+            if key in raw:
+                return what
+        return str(raw.get("__obj__", "an object"))[:60]
+    return type(raw).__name__
+
+
+def load_npy(text: Any) -> np.ndarray:
+    """The array in base64 ``.npy`` text, loaded without pickle; ``ValueError`` if it is not one.
+
+    The header is read first and must announce exactly as many bytes as
+    follow, so a forged header cannot make the grader allocate a huge array.
+    """
+    try:
+        buf = io.BytesIO(base64.b64decode(text))
+        version = np.lib.format.read_magic(buf)
+        if version not in ((1, 0), (2, 0)):
+            raise ValueError(f".npy version {version}")
+        read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+        shape, _, dtype = read_header(buf)
+        if dtype.hasobject or int(np.prod(shape, dtype=object)) * dtype.itemsize != len(buf.getbuffer()) - buf.tell():
+            raise ValueError("the header does not match the data")
+        buf.seek(0)
+        return np.load(buf, allow_pickle=False)
+    except (TypeError, ValueError, OSError, EOFError, binascii.Error) as exc:
+        raise ValueError(f"not .npy data: {exc}") from None
+
+
+def _small_scalar(raw: Any) -> np.ndarray | None:
+    """A NumPy scalar (0-d array) the kernel sent as ``.npy``, or None if ``raw`` is not one."""
+    if not (isinstance(raw, dict) and isinstance(raw.get("__nd__"), str) and len(raw["__nd__"]) <= MAX_SCALAR_CHARS):
+        return None
+    try:
+        arr = load_npy(raw["__nd__"])
+    except ValueError:
+        return None
+    return arr if arr.ndim == 0 else None
+
+
+def field_value(raw: Any, kind: type) -> Any:
+    """The value of a data field declared ``kind`` (float, int, str or bool), from what the kernel sent.
+
+    A float field takes any real number (int or float, Python or NumPy, not
+    bool), an int field any integer; the value is converted to ``kind``.
+    Raises ``ValueError`` for anything else, without looking inside it.
+    """
+    if kind is bool or kind is str:
+        if type(raw) is kind:
+            return raw
+        scalar = _small_scalar(raw)
+        if scalar is not None and scalar.dtype.kind == ("b" if kind is bool else "U"):
+            return kind(scalar)
+    elif kind is int or kind is float:
+        if isinstance(raw, int) and not isinstance(raw, bool) or (kind is float and isinstance(raw, float)):
+            with contextlib.suppress(OverflowError):
+                return kind(raw)
+        scalar = _small_scalar(raw)
+        if scalar is not None and scalar.dtype.kind in ("iu" if kind is int else "iuf"):
+            return kind(scalar)
+    raise ValueError(f"not a {kind.__name__}")
+
+
+def construct(cls: type, fields: dict[str, Any]) -> Any:
+    """A new ``cls`` from checked fields, by the grader's own code: ``cls._remote_new`` or a dataclass's init."""
+    make = getattr(cls, "_remote_new", None)
+    if make is not None:
+        return make(**fields)
+    if dataclasses.is_dataclass(cls):
+        return cls(**fields)
+    raise Unverifiable(f"it returned a {cls.__name__} it made itself, which the grader has no safe way to rebuild")
+
+
+class Decoder:
+    """Reads one reply of the kernel (inverse of :class:`autograder.remote.Encoder`).
+
+    ``name`` names the student's function in messages, ``objs`` are the data
+    objects sent with the call (``{"__ref__": i}`` is ``objs[i]`` itself),
+    ``new`` is the reply's table of objects the student's code made (rebuilt
+    on first use, with the grader's class), and ``make_proxy(handle)`` stands
+    for a function that stayed in the kernel.
+    """
+
+    def __init__(self, name: str, objs: list[Any], new: Any, make_proxy: Callable[[str], Any]):
+        self.name, self.objs, self.table, self.make_proxy = name, objs, new, make_proxy
+        self.built: dict[int, Any] = {}
+        if not isinstance(new, list):
+            raise self.malformed("no table of new objects")
+
+    def malformed(self, what: str) -> BadReply:
+        return BadReply(f"{self.name}: the kernel's reply is malformed ({what}); "
+                        "the grader's run of the hidden tests could not read it")
+
+    # -- plain data
+    def decode(self, data: Any, depth: int = 0) -> Any:
+        """JSON data -> values: arrays, tuples, dicts, the grader's objects, rebuilt objects, proxies."""
+        if depth > MAX_DEPTH:
+            raise BadReply(f"{self.name} returned data nested more than {MAX_DEPTH} levels deep")
+        if isinstance(data, list):
+            return [self.decode(v, depth + 1) for v in data]
+        if not isinstance(data, dict):
+            return data
+        if "__nd__" in data:
+            try:
+                arr = load_npy(data["__nd__"])
+            except ValueError:
+                raise self.malformed("an array that is not .npy data") from None
+            return arr[()] if data.get("scalar") else arr
+        if "__tuple__" in data:
+            return tuple(self.decode(v, depth + 1) for v in self._list(data["__tuple__"]))
+        if "__dict__" in data:
+            if not isinstance(data["__dict__"], dict):
+                raise self.malformed("a dict that is not a JSON object")
+            return {k: self.decode(v, depth + 1) for k, v in data["__dict__"].items()}
+        if "__fn__" in data:
+            if not isinstance(data["__fn__"], str):
+                raise self.malformed("a function handle that is not a string")
+            return self.make_proxy(data["__fn__"])
+        if "__ref__" in data or "__new__" in data:
+            return self.reference(data)
+        raise Unverifiable(f"it returned {describe(data)}, which cannot be checked outside the kernel")
+
+    def _list(self, data: Any) -> list[Any]:
+        if not isinstance(data, list):
+            raise self.malformed("a sequence that is not a JSON array")
         return data
-    if "__nd__" in data:
-        arr = np.load(io.BytesIO(base64.b64decode(data["__nd__"])), allow_pickle=False)
-        return arr[()] if data.get("scalar") else arr
-    if "__tuple__" in data:
-        return tuple(decode(v, proxy_factory) for v in data["__tuple__"])
-    if "__dict__" in data:
-        return {k: decode(v, proxy_factory) for k, v in data["__dict__"].items()}
-    if "__fn__" in data:
-        return proxy_factory(data["__fn__"])
-    raise Unverifiable(f"it returned {data.get('__obj__', 'an object')}, which cannot be checked outside the kernel")
+
+    # -- data objects
+    def reference(self, data: dict[str, Any]) -> Any:
+        """``{"__ref__": i}`` -> the grader's ``objs[i]``; ``{"__new__": j}`` -> new object ``j``, rebuilt."""
+        if "__ref__" in data:
+            i = data["__ref__"]
+            if type(i) is not int or not 0 <= i < len(self.objs):
+                raise self.malformed(f"a reference to object {describe(i)} of {len(self.objs)}")
+            return self.objs[i]
+        return self.rebuilt(data["__new__"])
+
+    def rebuilt(self, j: Any) -> Any:
+        """New object ``j`` of the table and every new object its links reach, built once each.
+
+        Fields first (each object alone), links afterwards, so shared and even
+        circular links are fine; no recursion from one object to the next.
+        """
+        if type(j) is not int or not 0 <= j < len(self.table):
+            raise self.malformed(f"a new object {describe(j)} of {len(self.table)}")
+        if j in self.built:
+            return self.built[j]
+        made, todo = [], [j]
+        while todo:
+            k = todo.pop()
+            if k in self.built:
+                continue
+            self.built[k] = self._build(k)
+            made.append(k)
+            for raw in self._links(k).values():
+                todo.extend(item["__new__"] for item in raw if "__new__" in item)
+        for k in made:
+            self._link(k)
+        return self.built[j]
+
+    def _entry(self, k: Any) -> tuple[type, dict[str, Any], dict[str, Any]]:
+        """Class, raw fields and raw links of table entry ``k``, checked for shape."""
+        if type(k) is not int or not 0 <= k < len(self.table):
+            raise self.malformed(f"a new object {describe(k)} of {len(self.table)}")
+        entry = self.table[k]
+        if not (isinstance(entry, dict) and isinstance(entry.get("fields"), dict)
+                and isinstance(entry.get("links", {}), dict)):
+            raise self.malformed("an object described without fields")
+        cls = grader_class(entry.get("type"))
+        if cls is None:
+            raise BadReply(f"{self.name} returned an object of a class the grader does not know "
+                           f"({describe(entry.get('type'))}): only the course library's data classes travel")
+        return cls, entry["fields"], entry.get("links", {})
+
+    def _build(self, k: int) -> Any:
+        cls, raw, _ = self._entry(k)
+        fields = self.fields(cls, raw, f"returned a {cls.__name__} whose")
+        try:
+            return construct(cls, fields)
+        except (TypeError, ValueError) as exc:
+            raise BadReply(f"{self.name} returned a {cls.__name__} that is not valid: {exc}") from None
+
+    def _links(self, k: int) -> dict[str, list[dict[str, Any]]]:
+        """``{link: [reference, ...]}`` of table entry ``k``; each item must be a reference to a data object."""
+        cls, _, raw = self._entry(k)
+        out = {}
+        for name in remote_links(cls):
+            value = raw.get(name, {"__tuple__": []})
+            items = value["__tuple__"] if isinstance(value, dict) and "__tuple__" in value else value
+            if not isinstance(items, list):
+                raise BadReply(f"{self.name} returned a {cls.__name__} whose {name} is {describe(value)}: "
+                               f"it must be a tuple of {cls.__name__} objects")
+            bad = [i for i in items if not (isinstance(i, dict) and ("__ref__" in i or "__new__" in i))]
+            if bad:
+                raise BadReply(f"{self.name} returned a {cls.__name__} whose {name} holds {describe(bad[0])}: "
+                               f"it must be a tuple of {cls.__name__} objects")
+            out[name] = items
+        return out
+
+    def _link(self, k: int) -> None:
+        cls = type(self.built[k])
+        for name, items in self._links(k).items():
+            targets = tuple(self.reference(i) for i in items)
+            strangers = [t for t in targets if not isinstance(t, cls)]
+            if strangers:
+                raise BadReply(f"{self.name} returned a {cls.__name__} whose {name} holds a "
+                               f"{type(strangers[0]).__name__}: it must hold {cls.__name__} objects only")
+            setattr(self.built[k], name, targets)
+
+    def fields(self, cls: type, raw: dict[str, Any], whose: str) -> dict[str, Any]:
+        """The declared data fields of ``cls`` from ``raw``, each checked against its type (else BadReply)."""
+        out = {}
+        for name, kind in (remote_fields(cls) or {}).items():
+            if name not in raw:
+                raise BadReply(f"{self.name} {whose} {name} is missing: a {cls.__name__} needs {_a(kind)} there")
+            try:
+                out[name] = field_value(raw[name], kind)
+            except ValueError:
+                raise BadReply(f"{self.name} {whose} {name} is {describe(raw[name])}: "
+                               f"the {name} of a {cls.__name__} must be {_a(kind)}") from None
+        return out
+
+    def write_fields(self, after: Any) -> None:
+        """Write the fields of ``objs`` as the call left them (``after``, one dict each) onto the originals."""
+        if not isinstance(after, list) or len(after) != len(self.objs) or not all(isinstance(a, dict) for a in after):
+            raise self.malformed("not one set of fields per object sent")
+        for obj, raw in zip(self.objs, after):
+            values = self.fields(type(obj), raw, f"left a {type(obj).__name__} whose")
+            for name, value in values.items():
+                if getattr(obj, name, None) is value or _same(getattr(obj, name, None), value):
+                    continue
+                try:
+                    setattr(obj, name, value)
+                except AttributeError:  # a frozen object: the kernel's copy cannot have changed either
+                    raise BadReply(f"{self.name} changed the {name} of a frozen {type(obj).__name__}") from None
+
+
+def _a(kind: type) -> str:
+    """``"a float"``, ``"an int"``."""
+    return f"{'an' if kind.__name__[0] in 'aeiou' else 'a'} {kind.__name__}"
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Whether a field's value did not change (``a`` the grader's, ``b`` a checked scalar from the kernel)."""
+    try:
+        return type(a) is type(b) and bool(a == b)
+    except Exception:  # noqa: BLE001 - a comparison that fails means "changed"
+        return False
+
+
+def decode(data: Any, proxy_factory: Callable[[str], Any] | None = None, objs: list[Any] | None = None,
+           new: list[Any] | None = None, name: str = "the function") -> Any:
+    """Read one value the kernel sent (see :class:`Decoder`); functions become proxies, other objects raise."""
+    return Decoder(name, list(objs or []), list(new or []), proxy_factory or (lambda h: h)).decode(data)
 
 
 def write_back(original: Any, after: Any) -> None:
     """Apply to ``original`` the changes the student's function made in place to its copy.
 
     Arrays are overwritten element by element, dicts and lists entry by
-    entry; anything else cannot change in place and is left alone.
+    entry; anything else cannot change in place and is left alone (a data
+    object's fields come back separately, :meth:`Decoder.write_fields`).
     """
     if isinstance(original, np.ndarray) and isinstance(after, np.ndarray):
         if original.shape == after.shape and original.flags.writeable:
@@ -101,28 +454,51 @@ def write_back(original: Any, after: Any) -> None:
 
 
 class KernelProxy:
-    """Stands for a student's function: each call runs in the kernel and returns data."""
+    """Stands for a student's function: each call runs in the kernel and returns data (and data objects)."""
 
-    def __init__(self, run_code, target: str, name: str):
+    def __init__(self, run_code: Callable[[str], str], target: str, name: str):
         self._run, self._target, self.__name__ = run_code, target, name
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         forbidden = [f"{r.__module__}:{r.__qualname__}" for r in checks.current_forbidden()]
-        payload = base64.b64encode(cloudpickle.dumps((args, kwargs, forbidden))).decode()
-        reply = json.loads(self._run(f"__import__('autograder.remote', fromlist=['call']).call("
-                                     f"{self._target!r}, {payload!r})"))
+        objs = data_objects((args, kwargs))
+        payload = base64.b64encode(cloudpickle.dumps((args, kwargs, forbidden, objs))).decode()
+        reply = self._reply(payload)
         if "error" in reply:
-            kind, message = reply["error"], reply["message"]
+            kind, message = str(reply["error"]), str(reply.get("message", ""))
             if kind == "NotImplementedError":
                 raise NotImplementedError(message)
             if kind == "ReferenceCalled":
                 raise checks._ReferenceCalled(message)
             raise remote_error(kind, message)
-        make_proxy = lambda handle: KernelProxy(self._run, handle, f"{self.__name__}(...)")  # noqa: E731
+        if not {"value", "args", "kwargs", "objs", "new"} <= reply.keys():
+            raise BadReply(f"{self.__name__}: the kernel's reply is malformed (parts are missing)")
+        decoder = Decoder(self.__name__, objs, reply["new"], self._handle)
+        decoder.write_fields(reply["objs"])
         with contextlib.suppress(Unverifiable):  # an argument that is an object cannot have changed as data
-            write_back(list(args), decode(reply["args"], make_proxy))
-            write_back(kwargs, decode(reply["kwargs"], make_proxy))
-        return decode(reply["value"], make_proxy)
+            write_back(list(args), decoder.decode(reply["args"]))
+            write_back(kwargs, decoder.decode(reply["kwargs"]))
+        return decoder.decode(reply["value"])
+
+    def _handle(self, handle: str) -> KernelProxy:
+        """A function the student's function returned, still in the kernel under ``handle``."""
+        return KernelProxy(self._run, handle, f"{self.__name__}(...)")
+
+    def _reply(self, payload: str) -> dict[str, Any]:
+        """Run the call in the kernel and parse its JSON; a kernel that cannot answer fails the exercise."""
+        try:
+            text = self._run(f"__import__('autograder.remote', fromlist=['call']).call("
+                             f"{self._target!r}, {payload!r})")
+        except Exception as exc:  # noqa: BLE001 - the kernel runs the student's code: no answer is their failure
+            raise BadReply(f"{self.__name__}: the kernel gave no answer when the grader called it "
+                           f"({type(exc).__name__}: {str(exc)[:300]})") from None
+        try:
+            reply = json.loads(text)
+        except (TypeError, ValueError, RecursionError):
+            reply = None
+        if not isinstance(reply, dict):
+            raise BadReply(f"{self.__name__}: the kernel's reply is not data the grader can read")
+        return reply
 
 
 @dataclass
