@@ -38,7 +38,7 @@ Example::
 from __future__ import annotations
 
 import math
-from typing import Callable, Iterable, Union
+from typing import Callable, ClassVar, Iterable, Union
 
 #: What an operator accepts besides a Value: a plain number, wrapped on the fly.
 Number = Union[int, float]
@@ -50,6 +50,12 @@ BackwardFn = Callable[[float], tuple[float, ...]]
 def _no_parents(dout: float) -> tuple[float, ...]:
     """The backward of a leaf: it has no parents to pass anything to."""
     return ()
+
+
+def _made_elsewhere(dout: float) -> tuple[float, ...]:
+    """The backward of a node rebuilt from another process's data: its local derivatives stayed there."""
+    raise TypeError("this node was made in a grading kernel and rebuilt from its data alone: "
+                    "its local derivatives stayed in the kernel")
 
 
 class Value:
@@ -69,7 +75,17 @@ class Value:
         The operation that made the node (``""`` for a leaf), e.g. ``"*"``, ``"exp"``.
     label : str
         An optional name for display (``"w"``, ``"z"``, ``"L"``).
+
+    Between the grader and a grading kernel (``autograder/verify.py``) a node
+    travels as a *data object*: ``data``, ``grad``, ``label`` and ``op`` are
+    its data, ``_parents`` links it to other nodes; ``_backward`` never
+    travels back.
     """
+
+    #: The attributes that are data, with their types (the grader type-checks what a kernel sends) ...
+    __remote_fields__: ClassVar[dict[str, type]] = {"data": float, "grad": float, "label": str, "op": str}
+    #: ... and the attribute that holds other nodes (a tuple of Values).
+    __remote_links__: ClassVar[tuple[str, ...]] = ("_parents",)
 
     def __init__(self, data: float, label: str = "", *, _parents: tuple[Value, ...] = (),
                  op: str = "", _backward: BackwardFn = _no_parents):
@@ -81,6 +97,17 @@ class Value:
         self.op = op
         self.label = label
         self._backward = _backward
+
+    @classmethod
+    def _remote_new(cls, data: float, grad: float, label: str, op: str) -> Value:
+        """A node made in a grading kernel, rebuilt by the grader from checked data alone.
+
+        Its ``_parents`` are set afterwards by the grader; its ``_backward``
+        raises ``TypeError``, since the local derivatives stayed in the kernel.
+        """
+        node = cls(data, label, op=op, _backward=_made_elsewhere)
+        node.grad = grad
+        return node
 
     @property
     def parents(self) -> tuple[Value, ...]:

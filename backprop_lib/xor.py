@@ -39,7 +39,7 @@ A network has SOLVED XOR when all four outputs are on the right side of 0.5.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterable, NamedTuple
+from typing import ClassVar, Iterable, NamedTuple
 
 import numpy as np
 
@@ -62,7 +62,14 @@ class Recipe:
     lr       the learning rate.
     loss     ``"mse"`` (the seed's) or ``"bce"`` (binary cross-entropy).
     epochs   number of full-batch gradient steps.
+
+    Every field is data: a Recipe made in a grading kernel reaches the grader
+    as its fields, type-checked, and is rebuilt there as ``Recipe(**fields)``
+    (``autograder/verify.py``).
     """
+
+    #: The data fields and their types, for the grader (a ClassVar: not a field itself).
+    __remote_fields__: ClassVar[dict[str, type]] = {"hidden": int, "init": str, "scale": float, "lr": float, "loss": str, "epochs": int}
 
     hidden: int = 2
     init: str = "uniform"

@@ -27,7 +27,7 @@ same job, so calling it instead of writing the formula fails.
 from __future__ import annotations
 
 from types import SimpleNamespace
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, ClassVar, Mapping
 
 import numpy as np
 import sympy as sp
@@ -476,7 +476,16 @@ CORRECT_TOL = 1e-7
 
 
 class _Problem:
-    """Parameters ``params`` (name -> array), a loss of them and their exact gradients."""
+    """Parameters ``params`` (name -> array), a loss of them and their exact gradients.
+
+    ``calls`` counts the loss's evaluations. When the grader verifies a
+    ``grad_check`` outside the kernel, ``problem.loss`` runs there on a copy:
+    ``calls`` is declared data, so the copy's count comes back to this object
+    (``autograder/verify.py``).
+    """
+
+    #: The data of a problem that a grading kernel sends back: how often its loss was evaluated.
+    __remote_fields__: ClassVar[dict[str, type]] = {"calls": int}
 
     def __init__(self, rng: np.random.Generator, hidden: bool):
         if hidden:
@@ -664,6 +673,7 @@ def check_grad_check(fn: Callable[..., Any], rng: np.random.Generator | None = N
 
 
 #: Exercises whose hidden tests the grader re-runs outside the student's kernel
-#: (autograder/verify.py). The others pass engine objects, rely on changes made in
-#: place, or call back into the grader's functions, so the kernel's verdict stands.
-VERIFIED_OUTSIDE = ('dense_forward', 'dense_backward', 'relu_backward', 'output_delta', 'network_gradients')
+#: (autograder/verify.py): all of them. grad_check's loss callback runs in the kernel
+#: on a copy of its _Problem, whose call count comes back as data.
+VERIFIED_OUTSIDE = ('dense_forward', 'dense_backward', 'relu_backward', 'output_delta', 'network_gradients',
+                    'grad_check')

@@ -44,9 +44,9 @@ from ..symbolic import sigmoid as sym_sigmoid
 from . import pick_rng
 
 PARAM_NAMES = xor_net.PARAM_NAMES
-#: The exercises whose hidden check the grader can re-run outside the student's kernel (autograder/verify.py).
-#: Not ``xor_recipe``: it returns a Recipe object, which does not travel as data.
-VERIFIED_OUTSIDE = ("forward", "backward", "train_step", "train")
+#: The exercises whose hidden check the grader can re-run outside the student's kernel (autograder/verify.py):
+#: all of them. The Recipe ``xor_recipe`` returns travels as its fields and is rebuilt with the grader's class.
+VERIFIED_OUTSIDE = ("forward", "backward", "train_step", "train", "xor_recipe")
 #: The library functions that would answer this lesson's exercises outright.
 REFERENCES = (xor_net.forward, xor_net.backward, xor_net.train_step, xor_net.train, xor.gradients,
               xor.predict, xor.train_one, xor.train_loop, xor.train_many, xor_net.epochs_to_solve)
