@@ -4,14 +4,16 @@ nbgrader executes one notebook at a time and keeps one gradebook; two
 nbgrader processes writing one SQLite file fail with "database is locked".
 So grading is split in two:
 
-1. **Execute, in parallel.** The students are cut into chunks; each chunk is
-   one task, run by a dask worker (a ``LocalCluster`` by default, or any dask
-   scheduler: the tasks only need the shared filesystem). A task runs a plain
-   ``nbgrader autograde "*"`` inside its own workspace
+1. **Execute and write feedback, in parallel.** The students are cut into
+   chunks; each chunk is one task, run by a dask worker (a ``LocalCluster`` by
+   default, or any dask scheduler: the tasks only need the shared filesystem).
+   A task runs a plain ``nbgrader autograde "*"`` and then ``nbgrader
+   generate_feedback "*"`` inside its own workspace
    ``instructor/workers/<chunk>/``: its own ``submitted/`` (links to the
    chunk's students), its own ``autograded/`` and its own SQLite gradebook,
    copied from the main one (or generated, when the main one is not SQLite).
-   Nothing is shared, so nothing is locked.
+   Nothing is shared, so nothing is locked. Each student's feedback then
+   moves to ``instructor/feedback``.
 2. **Record, serially.** One ``nbgrader autograde "*"`` in record-only mode
    (``BACKPROP_RECORD_ONLY=1``, see ``nbgrader_config.py``) reads the
    executed notebooks of every workspace and writes their scores into the main
@@ -68,18 +70,34 @@ def prepare_workspace(instructor: Path, index: int, students: list[str], lessons
     if main.startswith("sqlite:///"):
         shutil.copy(main.removeprefix("sqlite:///"), ws / "gradebook.db")
     else:
-        for lesson in lessons:
-            runner.generate(lesson, release_dir=ws / "release")
+        runner.generate(lessons, release_dir=ws / "release")
     return runner
 
 
 def execute_chunk(runner: Nbgrader) -> tuple[int, list[Rejected]]:
-    """Autograde every submission in a workspace (one nbgrader command).
+    """Autograde every submission in a workspace, then write its feedback (two nbgrader commands).
 
-    Returns how many notebooks it had and the ones nbgrader could not process.
+    The workspace's own gradebook holds the grades the feedback shows, the
+    same the record pass later writes into the main one. Returns how many
+    notebooks it had and the ones nbgrader could not process.
     """
     failed = runner.autograde("*")
+    if (runner.instructor / "autograded").exists():
+        runner.feedback("*")
     return sum(1 for _ in (runner.instructor / "submitted").glob("*/*/*.ipynb")), failed
+
+
+def collect_feedback(instructor: Path, workspaces: list[Nbgrader]) -> None:
+    """Move each workspace's feedback to ``instructor/feedback/<student>`` (a student is in one workspace)."""
+    for ws in workspaces:
+        if not (ws.instructor / "feedback").exists():
+            continue
+        for student_dir in (ws.instructor / "feedback").iterdir():
+            for lesson_dir in student_dir.iterdir():
+                dest = instructor / "feedback" / student_dir.name / lesson_dir.name
+                shutil.rmtree(dest, ignore_errors=True)
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                shutil.move(lesson_dir, dest)
 
 
 def record(instructor: Path, workspaces: list[Nbgrader], cell_timeout: int | None) -> None:
@@ -99,16 +117,21 @@ def record(instructor: Path, workspaces: list[Nbgrader], cell_timeout: int | Non
 
 def grade_in_parallel(instructor: Path, by_lesson: dict[str, list[str]], workers: int,
                       cell_timeout: int | None = None, scheduler: str | None = None,
-                      progress: Callable[[int], None] | None = None) -> list[Rejected]:
-    """Execute all submissions on ``workers`` dask workers, then record them serially.
+                      progress: Callable[[int], None] | None = None,
+                      timings: dict[str, float] | None = None) -> list[Rejected]:
+    """Execute all submissions and write their feedback on ``workers`` dask workers, then record them serially.
 
     ``by_lesson`` maps each lesson to the students who submitted it (all of
     them must already be in ``instructor/submitted``). ``scheduler`` is the
     address of a running dask scheduler; by default a ``LocalCluster`` of
     ``workers`` single-threaded workers is started and stopped here.
     ``progress`` is called with the number of notebooks each finished chunk ran.
-    Returns the submissions nbgrader could not process (the rest are graded).
+    ``timings`` (if given) receives the seconds spent executing (with
+    feedback) and recording. Returns the submissions nbgrader could not
+    process (the rest are graded).
     """
+    import time
+
     from dask.distributed import Client, LocalCluster, as_completed
 
     students = sorted({s for group in by_lesson.values() for s in group})
@@ -119,6 +142,7 @@ def grade_in_parallel(instructor: Path, by_lesson: dict[str, list[str]], workers
     if not runners:
         return []
     failed: list[Rejected] = []
+    start = time.perf_counter()
     cluster = None
     if scheduler is None:
         # each task waits on an nbgrader subprocess, so thread workers are enough
@@ -137,5 +161,10 @@ def grade_in_parallel(instructor: Path, by_lesson: dict[str, list[str]], workers
         client.close()
         if cluster is not None:
             cluster.close()
+    collect_feedback(instructor, runners)
+    executed = time.perf_counter()
     record(instructor, runners, cell_timeout)
+    if timings is not None:
+        timings["execute and feedback"] = executed - start
+        timings["record"] = time.perf_counter() - executed
     return failed

@@ -25,7 +25,11 @@ DEFAULT_INSTRUCTOR = REPO / "instructor"
 
 
 class NbgraderError(RuntimeError):
-    """An nbgrader command failed; the message ends with the tail of its log."""
+    """An nbgrader command failed; the message ends with the tail of its log, ``log`` holds all of it."""
+
+    def __init__(self, message: str, log: str = ""):
+        super().__init__(message)
+        self.log = log
 
 
 @dataclass
@@ -122,23 +126,36 @@ class Nbgrader:
             fh.write(f"$ nbgrader {' '.join(args)}\n{log}\n")
         if proc.returncode != 0 and check:
             tail = "\n".join(log.splitlines()[-25:])
-            raise NbgraderError(f"nbgrader {' '.join(args)} failed (exit {proc.returncode}):\n{tail}")
+            raise NbgraderError(f"nbgrader {' '.join(args)} failed (exit {proc.returncode}):\n{tail}", log)
         return log
 
-    def generate(self, lesson: str, release_dir: Path | None = None) -> None:
-        """Generate the student version of ``lesson`` (into ``course/`` unless ``release_dir``)."""
-        args = ["generate_assignment", lesson, "--force"]
+    def generate(self, lessons: list[str], release_dir: Path | None = None) -> None:
+        """Generate the student version of ``lessons`` (into ``course/`` unless ``release_dir``).
+
+        One nbgrader command for all of them (each command costs about 5 s to
+        start): it globs a folder of links to just these lessons' sources.
+        """
+        links = self.instructor / "generate-sources"
+        shutil.rmtree(links, ignore_errors=True)
+        links.mkdir(parents=True)
+        for lesson in lessons:
+            (links / lesson).symlink_to(SOLUTIONS / lesson)
+        args = ["generate_assignment", "*", "--force", f"--CourseDirectory.source_directory={links}"]
         if release_dir is not None:
             args.append(f"--CourseDirectory.release_directory={release_dir}")
         try:
             self.run(*args)
         except NbgraderError as exc:
-            if "Cannot add or remove cells" in str(exc):
+            if "Cannot add or remove cells" in exc.log:
+                changed = re.findall(r"Updating/creating assignment '([^']+)'", exc.log)
+                which = changed[-1] if changed else "a lesson"
                 raise NbgraderError(
-                    f"{lesson} changed since its submissions in {self.instructor} were graded, and nbgrader "
+                    f"{which} changed since its submissions in {self.instructor} were graded, and nbgrader "
                     "will not regrade old grades against new cells: grade into a new instructor folder "
                     "(--instructor DIR), or delete the old one (make clean-instructor)") from None
             raise
+        finally:
+            shutil.rmtree(links, ignore_errors=True)
 
     def autograde(self, lesson: str) -> list[Rejected]:
         """Autograde every submission of ``lesson`` (a glob) in ``instructor/submitted``.
@@ -168,13 +185,10 @@ def generate_course(release_dir: Path | None = None) -> list[Path]:
     """
     import tempfile
 
-    out = []
     with tempfile.TemporaryDirectory(prefix="backprop-generate-") as tmp:
         runner = Nbgrader(Path(tmp), extra_env={"BACKPROP_DB_URL": f"sqlite:///{tmp}/gradebook.db"})
-        for lesson in lessons():
-            runner.generate(lesson, release_dir or COURSE)
-            out.append((release_dir or COURSE) / lesson / notebook_name(lesson))
-    return out
+        runner.generate(lessons(), release_dir or COURSE)
+    return [(release_dir or COURSE) / lesson / notebook_name(lesson) for lesson in lessons()]
 
 
 def collect(submissions: Path, instructor: Path) -> tuple[dict[str, list[str]], list[Rejected]]:
@@ -270,7 +284,8 @@ class GradeRun:
     rejected: list[Rejected]
     csv_path: Path
     summary_csv: Path
-    #: seconds spent in each phase: collect, generate, execute, feedback, export
+    #: seconds per phase: collect, generate, then execute and feedback (serial) or
+    #: "execute and feedback" and record (parallel), then export
     timings: dict[str, float] = field(default_factory=dict)
     #: structural repairs made to submissions (deleted or edited course cells, ...), by (student, lesson)
     repairs: dict[tuple[str, str], list[str]] = field(default_factory=dict)
@@ -301,9 +316,8 @@ def grade(submissions: Path, instructor: Path = DEFAULT_INSTRUCTOR, cell_timeout
 
     by_lesson, rejected = collect(submissions, instructor)
     lap("collect")
-    for lesson in sorted(by_lesson):
-        # records the source cells (with hidden tests) in this gradebook, without touching course/
-        runner.generate(lesson, release_dir=instructor / "release")
+    # records the source cells (with hidden tests) in this gradebook, without touching course/
+    runner.generate(sorted(by_lesson), release_dir=instructor / "release")
     repairs = normalize_submissions(instructor, by_lesson)
     if repairs:
         with open(instructor / "logs" / "repairs.log", "w") as fh:
@@ -316,13 +330,15 @@ def grade(submissions: Path, instructor: Path = DEFAULT_INSTRUCTOR, cell_timeout
             for lesson in sorted(by_lesson):
                 rejected += runner.autograde(lesson)
                 bar.update(len(by_lesson[lesson]))
+            lap("execute")
+            if by_lesson:
+                runner.feedback("*")
+            lap("feedback")
         elif by_lesson:
             from .parallel import grade_in_parallel
-            rejected += grade_in_parallel(instructor, by_lesson, workers, cell_timeout, scheduler, bar.update)
-    lap("execute")
-    if by_lesson:
-        runner.feedback("*")
-    lap("feedback")
+            rejected += grade_in_parallel(instructor, by_lesson, workers, cell_timeout, scheduler, bar.update,
+                                          timings)
+            clock = time.perf_counter()
     scores = read_scores(instructor)
     csv_path = instructor / "grades_by_exercise.csv"
     write_task_csv(scores, csv_path)

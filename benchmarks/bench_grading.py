@@ -64,7 +64,7 @@ def main() -> None:
             print(f"where time goes ({name}): {phases}")
         commands = sum(p.read_text().count("$ nbgrader") for p in (root / "parallel").rglob("nbgrader.log"))
         print(f"nbgrader commands in the parallel run: {commands} "
-              "(generate per lesson, one autograde per chunk, one record pass, feedback, export)")
+              "(one generate, an autograde and a feedback per chunk, one record pass, export)")
         shutil.rmtree(root / "subs")
 
 
