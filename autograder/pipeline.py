@@ -194,6 +194,9 @@ def generate_course(release_dir: Path | None = None) -> list[Path]:
 def collect(submissions: Path, instructor: Path) -> tuple[dict[str, list[str]], list[Rejected]]:
     """Copy ``submissions/<student>/<lesson>/<lesson>.ipynb`` into ``instructor/submitted``.
 
+    Only the notebook is copied; other files a student put beside it are left
+    out (the lesson's own data files come from the course when it is graded).
+
     Returns ``({lesson: [students]}, rejected)``. A file that is not a readable
     notebook is rejected with a reason instead of stopping the batch.
     """
@@ -218,7 +221,9 @@ def collect(submissions: Path, instructor: Path) -> tuple[dict[str, list[str]], 
             dst = instructor / "submitted" / student / lesson
             if dst.exists():
                 shutil.rmtree(dst)
-            shutil.copytree(lesson_dir, dst)
+            dst.mkdir(parents=True)
+            # the notebook only: a .py file beside it could be imported by the notebook, out of the grader's sight
+            shutil.copy2(src, dst / src.name)
             by_lesson.setdefault(lesson, []).append(student)
     return by_lesson, rejected
 
