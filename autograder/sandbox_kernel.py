@@ -74,7 +74,8 @@ def scratch_copy(cwd: Path, connection_file: str) -> tuple[Path, Path, Path]:
     base = os.environ.get("BACKPROP_SANDBOX_ROOT") or tempfile.gettempdir()
     Path(base).mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix="backprop-kernel-", dir=base))
-    workdir = scratch.joinpath(*cwd.parts[-3:]) if len(cwd.parts) >= 3 else scratch / "work"
+    tail = cwd.parts[1:][-3:]  # never the root "/" (joined, it would point outside the scratch directory)
+    workdir = scratch.joinpath(*tail) if tail else scratch / "work"
     shutil.copytree(cwd, workdir, symlinks=True)
     conn = scratch / "connection.json"
     shutil.copy(connection_file, conn)
