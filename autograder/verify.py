@@ -34,8 +34,10 @@ What travels, per call of the student's function
       handle (another :class:`KernelProxy`).
 
 What is refused
-    Any other object makes the exercise :class:`Unverifiable` (the kernel's
-    verdict stands, logged). A field of the wrong type, a reply that breaks
+    Any other object raises :class:`Unverifiable`; :func:`verify_notebook`
+    fails the exercise for it (every graded answer is data or a data object,
+    so only a tampered kernel sends anything else), as it does for any fault
+    while judging: it fails closed, never leaving the kernel's verdict. A field of the wrong type, a reply that breaks
     the format, data nested deeper than :data:`MAX_DEPTH`, or a kernel that
     gives no answer is the student's function's doing: it raises
     :class:`BadReply`, a :class:`~backprop_lib.checks.CheckFailed`, so the
@@ -507,8 +509,10 @@ class Verdict:
 
     test_id: str
     task: str
-    passed: bool | None  #: None: could not be verified outside (the kernel's verdict stands)
+    passed: bool | None  #: None: not judged here (the kernel's verdict stands; logged)
     message: str
+    #: "check": the hidden check, run here; "source": a forbidden construct in the student's cells (autograder.lint)
+    by: str = "check"
 
 
 def hidden_calls(source: str) -> list[tuple[str, str, str]]:
@@ -532,14 +536,21 @@ def verify_notebook(cells: list, lesson: str, run_code, cwd: Path) -> list[Verdi
     expression in the kernel and returns its value (a string). ``cwd`` is the
     notebook's folder (it names the student, who seeds the hidden inputs).
     """
+    from .lint import lint_notebook
+
     module = checks_module(lesson)
     verifiable = set(getattr(module, "VERIFIED_OUTSIDE", ()))
+    findings = lint_notebook(cells)
     verdicts = []
     for cell in cells:
         meta = cell.get("metadata", {}).get("nbgrader", {})
         if not meta.get("grade") or meta.get("solution"):
             continue
         for task, fn_name, rng_task in hidden_calls(cell.get("source", "")):
+            flagged = [f for f in findings if f.task in (None, task)]
+            if flagged:  # judged from the source the grader holds, before any of the student's code is called
+                verdicts.append(Verdict(meta["grade_id"], task, False, flagged[0].message(), by="source"))
+                continue
             if task not in verifiable:
                 continue
             check = getattr(module, f"check_{task}")
@@ -551,5 +562,12 @@ def verify_notebook(cells: list, lesson: str, run_code, cwd: Path) -> list[Verdi
             except checks.CheckFailed as exc:
                 verdicts.append(Verdict(meta["grade_id"], task, False, str(exc)))
             except Unverifiable as exc:
-                verdicts.append(Verdict(meta["grade_id"], task, None, f"not verified outside the kernel: {exc}"))
+                # every graded exercise's answer is data or a data object (tests/test_verify.py): anything
+                # else is the student's doing, and letting the kernel's verdict stand would let it fake one
+                verdicts.append(Verdict(meta["grade_id"], task, False,
+                                        f"{task} cannot be judged: {exc}. Return plain numbers, arrays, lists, "
+                                        "dicts or the course library's own objects"))
+            except Exception as exc:  # noqa: BLE001 - fail closed: a fault here must not leave the kernel's verdict
+                verdicts.append(Verdict(meta["grade_id"], task, False,
+                                        f"the grader could not judge {task}: {type(exc).__name__}: {exc}"[:600]))
     return verdicts

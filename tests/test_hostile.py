@@ -93,6 +93,9 @@ def hostile_class():
     for student, trick in tricks.items():
         out[student] = (sub({"central_difference": WRONG["central_difference"] + "\n" + trick}), FULL - 2,
                         "calls the course library" if student == "calls-the-reference" else "forward difference")
+    # The reference detector watches one thread: a reference called on another one escapes it in the kernel.
+    out["calls-the-reference-on-a-thread"] = (sub({"central_difference": THREADED_REFERENCE}), FULL - 2,
+                                               "imports threading")
     nb = sub()
     first = cells(nb, "central_difference")[0]
     first.source += "\n" + ATTACK
@@ -124,6 +127,19 @@ try:
 except OSError:
     pass
 print("ATTACK", _results)
+"""
+
+#: Calls the library's reference where the in-kernel detector does not look.
+THREADED_REFERENCE = """
+import threading
+from backprop_lib import gradcheck as _g
+
+def central_difference(f, x, h=1e-5):
+    out = []
+    worker = threading.Thread(target=lambda: out.append(_g.central_difference(f, x, h)))
+    worker.start()
+    worker.join()
+    return out[0]
 """
 
 #: Finds the reference solution on the grading machine and runs it instead of the student's own code.
@@ -237,8 +253,15 @@ def test_a_graded_notebook_cannot_read_the_solutions_the_gradebook_or_other_stud
     assert len(results) == 4 and all("READ" not in r for r in results.values()), results
 
 
-@pytest.mark.parametrize("student", ["patches-the-checks", "redefines-the-check", "blanks-test-cells"])
-def test_a_trick_that_fools_the_kernel_is_caught_by_the_graders_own_run(graded, student):
-    """These tricks do make the kernel print a pass; only the out-of-kernel verdict stops them."""
+@pytest.mark.parametrize("student, construct", [
+    ("patches-the-checks", "changes _c.compare"), ("redefines-the-check", "rebinds check_central_difference"),
+    ("blanks-test-cells", "uses get_ipython"), ("calls-the-reference-on-a-thread", "imports threading")])
+def test_a_trick_that_fools_the_kernel_is_named_from_the_source_the_grader_holds(graded, student, construct):
+    """These tricks make the kernel print a pass; the grader finds them in the student's cells (autograder/lint.py).
+
+    (The grader's own run of the hidden checks would stop the first three as
+    well: tests/test_verify.py judges through a real kernel whatever it holds.)
+    """
     _, run = graded
-    assert "disagrees with what your notebook printed" in feedback(run, student)
+    text = feedback(run, student)
+    assert construct in text and "scores 0" in text

@@ -33,6 +33,9 @@ from nbgrader.preprocessors import Execute
 
 from ..verify import verify_notebook
 
+#: Longest answer to one call of a student's function the grader reads (characters of JSON).
+MAX_REPLY_CHARS = 64 * 2**20
+
 DIED = ("the kernel died while running this cell (it was killed, ran out of memory, or called exit); "
         "the kernel was restarted and grading went on")
 
@@ -95,7 +98,10 @@ class ResilientExecute(Execute):
         result = reply["content"].get("user_expressions", {}).get("v", {})
         if result.get("status") != "ok":
             raise RuntimeError(f"{result.get('ename', 'error')}: {result.get('evalue', 'no answer from the kernel')}")
-        return ast.literal_eval(result["data"]["text/plain"])
+        text = result["data"]["text/plain"]
+        if len(text) > MAX_REPLY_CHARS:
+            raise RuntimeError(f"the answer was {len(text)} characters long; at most {MAX_REPLY_CHARS} are read")
+        return ast.literal_eval(text)
 
     def _verify_outside(self, resources: dict) -> None:
         """Fail every test cell whose hidden checks fail when judged outside the kernel."""
@@ -113,8 +119,8 @@ class ResilientExecute(Execute):
             elif not v.passed:
                 cell = cells[v.test_id]
                 if not any(o.get("output_type") == "error" for o in cell.outputs):
-                    cell.outputs.append(NotebookNode(
-                        output_type="error", ename="CheckFailed",
-                        evalue="the grader's own run of the hidden tests disagrees with what your notebook "
-                               f"printed:\n{v.message}",
-                        traceback=[f"CheckFailed: {v.message}"]))
+                    text = v.message if v.by == "source" else (
+                        f"the grader's own run of the hidden tests disagrees with what your notebook printed:\n"
+                        f"{v.message}")
+                    cell.outputs.append(NotebookNode(output_type="error", ename="CheckFailed", evalue=text,
+                                                     traceback=[f"CheckFailed: {text}"]))

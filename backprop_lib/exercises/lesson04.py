@@ -353,6 +353,5 @@ def check_grad_b(fn: Callable[..., Any], rng: np.random.Generator | None = None)
 
 
 #: Exercises whose hidden tests the grader re-runs outside the student's kernel
-#: (autograder/verify.py). The others pass engine objects, rely on changes made in
-#: place, or call back into the grader's functions, so the kernel's verdict stands.
+#: (autograder/verify.py): all of them.
 VERIFIED_OUTSIDE = ('delta_output', 'delta_hidden', 'grad_W', 'grad_b')

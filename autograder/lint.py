@@ -1,0 +1,215 @@
+"""Grader-side reading of a student's own cells: what a solution has no business doing.
+
+The library's reference implementations are caught at run time by
+``checks.forbid`` (a profiler, by code object), but that detector lives in the
+student's kernel. To call a reference unseen, a submission has to switch the
+detector off or step around it: replace ``sys.setprofile`` or a check,
+rebind a module attribute, reach objects by reflection (``getattr``,
+``__dict__``, ``__import__``), run code from strings, or call the reference
+on another thread or in another process, which the profiler does not watch.
+
+This module reads the **source** of the cells the student owns (solution
+cells and cells they added), as the grader holds it after normalization, so
+the student's code cannot change what is read, and finds those constructs
+with :mod:`ast`. Exercise code in this course never needs any of them. (A
+plain call of a reference, under any name, is left to the run-time detector,
+which sees it as long as it is not switched off; which function is a
+reference depends on the exercise, which source text alone cannot tell.) A finding in a solution cell fails that
+exercise; one in a cell the student added fails every exercise of the
+notebook (such a cell can reach any of them). The message names the line and
+the construct.
+
+What this cannot see: a copy of the library's source pasted into the
+submission (the library ships to students; no run-time measure can tell
+pasted code from written code), and obfuscation through a path not listed
+here. Both are the instructor's to review; ``report/mistakes.csv`` lists every
+finding.
+"""
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+#: Modules a solution may not import: reflection, code objects, other threads and processes, the grader.
+FORBIDDEN_MODULES = {
+    "importlib": "imports modules by name", "inspect": "reads the library's code and frames",
+    "ctypes": "reaches the interpreter's memory", "gc": "reaches objects by reflection",
+    "threading": "runs code on another thread, where the reference detector does not look",
+    "_thread": "runs code on another thread", "concurrent": "runs code on another thread or process",
+    "multiprocessing": "runs code in another process", "subprocess": "runs another program",
+    "pty": "runs another program", "types": "builds functions and code objects",
+    "marshal": "loads code objects", "pickle": "loads objects from bytes", "dill": "loads objects from bytes",
+    "cloudpickle": "loads objects from bytes", "copyreg": "changes how objects are rebuilt",
+    "builtins": "replaces built-in functions", "runpy": "runs other code", "code": "runs code from strings",
+    "codeop": "compiles code from strings", "contextvars": "changes the checks' context",
+    "operator": "reaches attributes by name (attrgetter)", "IPython": "changes how cells run",
+    "autograder": "changes the grader",
+}
+#: Built-in names a solution may not use.
+FORBIDDEN_NAMES = {
+    "exec": "runs code from a string", "eval": "runs code from a string", "compile": "compiles code from a string",
+    "__import__": "imports modules by name", "globals": "reaches variables by name",
+    "locals": "reaches variables by name", "vars": "reaches attributes by name",
+    "getattr": "reaches attributes by name", "setattr": "changes attributes by name",
+    "delattr": "deletes attributes by name", "breakpoint": "starts a debugger",
+    "__builtins__": "reaches the built-in functions",
+}
+#: Attributes a solution may not touch (whatever object they are on).
+FORBIDDEN_ATTRIBUTES = {
+    "setprofile": "switches the reference detector off", "settrace": "switches the reference detector off",
+    "modules": "reaches loaded modules by name (sys.modules)", "_getframe": "reaches the caller's frame",
+    "f_back": "reaches the caller's frame", "f_globals": "reaches a frame's variables",
+    "f_locals": "reaches a frame's variables", "gi_frame": "reaches a frame", "tb_frame": "reaches a frame",
+    "fork": "runs code in another process", "system": "runs another program", "popen": "runs another program",
+    "attrgetter": "reaches attributes by name", "methodcaller": "calls methods by name",
+    **{name: "reaches an object's internals" for name in (
+        "__dict__", "__code__", "__globals__", "__builtins__", "__getattribute__", "__closure__", "__func__",
+        "__wrapped__", "__subclasses__", "__mro__", "__bases__", "__self__", "__setattr__", "__delattr__")},
+}
+FORBIDDEN_ATTRIBUTE_PREFIXES = ("execv", "execl", "spawn", "posix_spawn")
+#: IPython magics a student may use (``%timeit``); any other magic or ``!command`` may run other code.
+SAFE_MAGICS = {"timeit", "time", "matplotlib", "precision"}
+#: Names the course's own cells bind that a student may not rebind.
+PROTECTED = re.compile(r"^(check_\w+|hidden_rng)$")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One forbidden construct in a student's cell."""
+
+    task: str | None  #: the exercise whose solution cell it is in; None: a cell the student added
+    line: int  #: 1-based, within the cell
+    what: str  #: e.g. "calls getattr (reaches attributes by name)"
+
+    def message(self) -> str:
+        where = f"your solution of {self.task}" if self.task else "a cell you added"
+        return (f"{where}, line {self.line}, {self.what}. Solutions in this course never need that, and the "
+                "grader cannot tell it from switching off its checks, so it scores 0. Remove it.")
+
+
+def _module_aliases(trees: Iterable[ast.AST]) -> dict[str, str]:
+    """``{local name: module}`` for every ``import m``/``import m as x``/``from p import m`` in ``trees``."""
+    out: dict[str, str] = {}
+    for tree in trees:
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                for a in node.names:
+                    out[a.asname or a.name.split(".")[0]] = a.name if a.asname else a.name.split(".")[0]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                for a in node.names:
+                    # `from backprop_lib import gradcheck`: maybe a module; a function alias is harmless here
+                    out[a.asname or a.name] = f"{node.module}.{a.name}"
+    return out
+
+
+def _forbidden_module(name: str) -> str | None:
+    for module, why in FORBIDDEN_MODULES.items():
+        if why and (name == module or name.startswith(module + ".")):
+            return f"imports {name} ({why})"
+    return None
+
+
+def _root_name(node: ast.AST) -> str | None:
+    while isinstance(node, ast.Attribute):
+        node = node.value
+    return node.id if isinstance(node, ast.Name) else None
+
+
+def python_source(cell_source: str) -> tuple[str, list[str]]:
+    """The cell as plain Python (IPython syntax transformed) and the findings from its magics."""
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    findings = []
+    for line in cell_source.splitlines():
+        stripped = line.strip()
+        if stripped.startswith("!"):
+            findings.append("runs a shell command (!...)")
+        elif stripped.startswith("%"):
+            magic = stripped.lstrip("%").split(maxsplit=1)[0] if stripped.lstrip("%") else ""
+            if magic not in SAFE_MAGICS:
+                findings.append(f"uses the magic %{magic}")
+    return TransformerManager().transform_cell(cell_source), findings
+
+
+def inspect_cell(source: str, modules: dict[str, str]) -> list[tuple[int, str]]:
+    """``(line, what)`` for every forbidden construct in one cell's source.
+
+    ``modules`` maps the names bound to modules anywhere in the notebook to
+    the module.
+    """
+    code, magic_findings = python_source(source)
+    out = [(1, what) for what in magic_findings]
+    if "get_ipython" in source:
+        out.append((1 + source[: source.index("get_ipython")].count("\n"), "uses get_ipython (changes how cells run)"))
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return out  # the kernel reports it; nothing in it can run
+    for node in ast.walk(tree):
+        line = getattr(node, "lineno", 1)
+        if isinstance(node, ast.Import):
+            for a in node.names:
+                why = _forbidden_module(a.name)
+                if why:
+                    out.append((line, why))
+        elif isinstance(node, ast.ImportFrom):
+            module = node.module or ""
+            why = _forbidden_module(module)
+            if why:
+                out.append((line, why))
+            for a in node.names:
+                full = f"{module}.{a.name}"
+                why = _forbidden_module(full) or (f"imports {a.name} from {module} "
+                                                 f"({FORBIDDEN_ATTRIBUTES[a.name]})" if a.name in FORBIDDEN_ATTRIBUTES
+                                                 else None)
+                if why:
+                    out.append((line, why))
+                if a.asname and PROTECTED.match(a.asname) or not a.asname and PROTECTED.match(a.name):
+                    out.append((line, f"imports a name the checks use ({a.asname or a.name})"))
+        elif isinstance(node, ast.Name):
+            if node.id in FORBIDDEN_NAMES:
+                out.append((line, f"uses {node.id} ({FORBIDDEN_NAMES[node.id]})"))
+            if isinstance(node.ctx, (ast.Store, ast.Del)) and PROTECTED.match(node.id):
+                out.append((line, f"rebinds {node.id}, which the checks use"))
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and PROTECTED.match(node.name):
+            out.append((line, f"redefines {node.name}, which the checks use"))
+        elif isinstance(node, ast.Attribute):
+            if node.attr in FORBIDDEN_ATTRIBUTES:
+                out.append((line, f"uses .{node.attr} ({FORBIDDEN_ATTRIBUTES[node.attr]})"))
+            elif node.attr.startswith(FORBIDDEN_ATTRIBUTE_PREFIXES):
+                out.append((line, f"uses .{node.attr} (runs another program)"))
+            root = _root_name(node)
+            module = modules.get(root) if root else None
+            if module is not None and isinstance(node.ctx, (ast.Store, ast.Del)):
+                out.append((line, f"changes {ast.unparse(node)}, an attribute of the module {module}"))
+    return sorted(set(out))
+
+
+def student_owned(cell: dict[str, Any]) -> tuple[bool, str | None]:
+    """Whether the student owns ``cell`` (a solution cell, or one they added), and its exercise if a solution."""
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    if cell.get("cell_type") != "code":
+        return False, None
+    if meta.get("solution"):
+        return True, meta.get("grade_id")
+    return not meta.get("grade_id"), None
+
+
+def lint_notebook(cells: list[dict[str, Any]]) -> list[Finding]:
+    """Every forbidden construct in the cells the student owns (see the module docstring)."""
+    trees = []
+    for cell in cells:
+        if cell.get("cell_type") == "code":
+            try:
+                trees.append(ast.parse(python_source(cell.get("source", ""))[0]))
+            except SyntaxError:
+                continue
+    modules = _module_aliases(trees)
+    findings = []
+    for cell in cells:
+        owned, task = student_owned(cell)
+        if owned:
+            findings += [Finding(task, line, what) for line, what in inspect_cell(cell.get("source", ""), modules)]
+    return findings
