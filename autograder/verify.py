@@ -98,6 +98,16 @@ class BadReply(checks.CheckFailed):
     """
 
 
+class VerifyTimeout(BaseException):
+    """A call of the student's function did not finish in the grader's time limit.
+
+    A ``BaseException`` (the checks let it through, like :class:`Unverifiable`):
+    on a loaded machine a correct function can be slow, so the exercise keeps
+    the kernel's verdict (logged) instead of failing. Faking that verdict
+    needs tampering in the kernel, which :mod:`autograder.lint` catches.
+    """
+
+
 class RemoteError(Exception):
     """The student's function raised in the kernel; subclasses carry the original error's name."""
 
@@ -491,6 +501,8 @@ class KernelProxy:
         try:
             text = self._run(f"__import__('autograder.remote', fromlist=['call']).call("
                              f"{self._target!r}, {payload!r})")
+        except TimeoutError as exc:  # slow, not wrong: grading time is the grader's to give, see VerifyTimeout
+            raise VerifyTimeout(f"{self.__name__}: {exc}") from None
         except Exception as exc:  # noqa: BLE001 - the kernel runs the student's code: no answer is their failure
             raise BadReply(f"{self.__name__}: the kernel gave no answer when the grader called it "
                            f"({type(exc).__name__}: {str(exc)[:300]})") from None
@@ -553,6 +565,8 @@ def verify_notebook(cells: list, lesson: str, run_code, cwd: Path) -> list[Verdi
                 continue
             if task not in verifiable:
                 continue
+            if any(o.get("output_type") == "error" for o in cell.get("outputs", [])):
+                continue  # the kernel's run already failed it: judging again could only agree, slowly
             check = getattr(module, f"check_{task}")
             proxy = KernelProxy(run_code, fn_name, fn_name)
             try:
@@ -561,6 +575,8 @@ def verify_notebook(cells: list, lesson: str, run_code, cwd: Path) -> list[Verdi
                 verdicts.append(Verdict(meta["grade_id"], task, True, "passed outside the kernel"))
             except checks.CheckFailed as exc:
                 verdicts.append(Verdict(meta["grade_id"], task, False, str(exc)))
+            except VerifyTimeout as exc:
+                verdicts.append(Verdict(meta["grade_id"], task, None, f"not judged outside the kernel: {exc}"))
             except Unverifiable as exc:
                 # every graded exercise's answer is data or a data object (tests/test_verify.py): anything
                 # else is the student's doing, and letting the kernel's verdict stand would let it fake one

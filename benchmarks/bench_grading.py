@@ -35,6 +35,18 @@ def build(out: Path, students: int) -> int:
     return n
 
 
+def feedback_error(instructor: Path, score: pipeline.TaskScore) -> str:
+    """The error text the autograded notebook holds for one exercise's test cell (first 300 characters)."""
+    path = instructor / "autograded" / score.student / score.lesson / pipeline.notebook_name(score.lesson)
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == f"test_{score.task}":
+            errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+            if errors:
+                return f"{errors[0].ename}: {errors[0].evalue}"[:300].replace("\n", " | ")
+    return "(no error output)"
+
+
 def timed_grade(subs: Path, instructor: Path, workers: int) -> tuple[float, pipeline.GradeRun]:
     start = time.perf_counter()
     run = pipeline.grade(subs, instructor, workers=workers, progress=False)
@@ -59,6 +71,11 @@ def main() -> None:
         same = [(s.student, s.lesson, s.task, s.score) for s in a.scores] == \
                [(s.student, s.lesson, s.task, s.score) for s in b.scores]
         print(f"speed-up: {serial / parallel:.2f}x (target >= 1.8x); identical grades: {same}")
+        for name, run in (("serial", a), ("parallel", b)):
+            lost = [s for s in run.scores if s.score < s.max_score]
+            for s in lost:  # every student submitted the reference solution: any lost point is a fault
+                print(f"  {name}: {s.student} {s.lesson} {s.task} scored {s.score:g} of {s.max_score:g}: "
+                      f"{feedback_error(run.instructor, s)}")
         for name, run in (("serial", a), ("parallel", b)):
             phases = ", ".join(f"{k} {v:.1f} s" for k, v in run.timings.items())
             print(f"where time goes ({name}): {phases}")
