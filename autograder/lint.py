@@ -106,7 +106,7 @@ def _module_aliases(trees: Iterable[ast.AST]) -> dict[str, str]:
 
 def _forbidden_module(name: str) -> str | None:
     for module, why in FORBIDDEN_MODULES.items():
-        if why and (name == module or name.startswith(module + ".")):
+        if name == module or name.startswith(module + "."):
             return f"imports {name} ({why})"
     return None
 
@@ -133,19 +133,27 @@ def python_source(cell_source: str) -> tuple[str, list[str]]:
     return TransformerManager().transform_cell(cell_source), findings
 
 
-def inspect_cell(source: str, modules: dict[str, str]) -> list[tuple[int, str]]:
-    """``(line, what)`` for every forbidden construct in one cell's source.
-
-    ``modules`` maps the names bound to modules anywhere in the notebook to
-    the module.
-    """
+def parse_cell(source: str) -> tuple[ast.AST | None, list[str]]:
+    """The cell's syntax tree (None if it does not parse) and the findings from its magics."""
     code, magic_findings = python_source(source)
+    try:
+        return ast.parse(code), magic_findings
+    except SyntaxError:
+        return None, magic_findings
+
+
+def inspect_cell(source: str, parsed: tuple[ast.AST | None, list[str]],
+                 modules: dict[str, str]) -> list[tuple[int, str]]:
+    """``(line, what)`` for every forbidden construct in one cell.
+
+    ``parsed`` is :func:`parse_cell` of ``source``; ``modules`` maps the names
+    bound to modules anywhere in the notebook to the module.
+    """
+    tree, magic_findings = parsed
     out = [(1, what) for what in magic_findings]
     if "get_ipython" in source:
         out.append((1 + source[: source.index("get_ipython")].count("\n"), "uses get_ipython (changes how cells run)"))
-    try:
-        tree = ast.parse(code)
-    except SyntaxError:
+    if tree is None:
         return out  # the kernel reports it; nothing in it can run
     for node in ast.walk(tree):
         line = getattr(node, "lineno", 1)
@@ -199,17 +207,12 @@ def student_owned(cell: dict[str, Any]) -> tuple[bool, str | None]:
 
 def lint_notebook(cells: list[dict[str, Any]]) -> list[Finding]:
     """Every forbidden construct in the cells the student owns (see the module docstring)."""
-    trees = []
-    for cell in cells:
-        if cell.get("cell_type") == "code":
-            try:
-                trees.append(ast.parse(python_source(cell.get("source", ""))[0]))
-            except SyntaxError:
-                continue
-    modules = _module_aliases(trees)
+    parsed = {i: parse_cell(cell.get("source", "")) for i, cell in enumerate(cells) if cell.get("cell_type") == "code"}
+    modules = _module_aliases(tree for tree, _ in parsed.values() if tree is not None)
     findings = []
-    for cell in cells:
+    for i, cell in enumerate(cells):
         owned, task = student_owned(cell)
         if owned:
-            findings += [Finding(task, line, what) for line, what in inspect_cell(cell.get("source", ""), modules)]
+            findings += [Finding(task, line, what)
+                         for line, what in inspect_cell(cell.get("source", ""), parsed[i], modules)]
     return findings
