@@ -67,6 +67,7 @@ from typing import Any
 
 import cloudpickle
 import numpy as np
+from nbformat import NotebookNode
 
 from backprop_lib import checks
 from backprop_lib.exercises import hidden_rng
@@ -541,6 +542,18 @@ def checks_module(lesson: str):
         return None
 
 
+def has_error(cell: dict) -> bool:
+    """Whether a code cell's outputs hold an error (nbgrader scores such a test cell 0)."""
+    return any(o.get("output_type") == "error" for o in cell.get("outputs", []))
+
+
+def fail_cell(cell: dict, text: str, traceback: list[str]) -> None:
+    """Make a test cell fail with ``text`` (a ``CheckFailed`` error output), unless it failed already."""
+    if not has_error(cell):
+        cell.setdefault("outputs", []).append(NotebookNode(output_type="error", ename="CheckFailed", evalue=text,
+                                                           traceback=traceback))
+
+
 def verify_notebook(cells: list, lesson: str, run_code, cwd: Path) -> list[Verdict]:
     """Run the hidden checks of ``lesson``'s verifiable exercises against the live kernel.
 
@@ -565,7 +578,7 @@ def verify_notebook(cells: list, lesson: str, run_code, cwd: Path) -> list[Verdi
                 continue
             if task not in verifiable:
                 continue
-            if any(o.get("output_type") == "error" for o in cell.get("outputs", [])):
+            if has_error(cell):
                 continue  # the kernel's run already failed it: judging again could only agree, slowly
             check = getattr(module, f"check_{task}")
             proxy = KernelProxy(run_code, fn_name, fn_name)

@@ -8,6 +8,7 @@ from nbformat import NotebookNode
 from traitlets import Bool
 
 from ..lint import lint_notebook
+from ..verify import fail_cell
 
 
 class LintSolutions(Preprocessor):
@@ -29,9 +30,7 @@ class LintSolutions(Preprocessor):
                 continue
             task = str(meta.get("grade_id", "")).removeprefix("test_")
             hits = [f for f in findings if f.task in (None, task)]
-            if hits and not any(o.get("output_type") == "error" for o in cell.get("outputs", [])):
+            if hits:
                 text = hits[0].message()
-                cell.setdefault("outputs", []).append(NotebookNode(  # Validate cuts lines at 90 characters
-                    output_type="error", ename="CheckFailed", evalue=text,
-                    traceback=[textwrap.fill(f"CheckFailed: {text}", 80)]))
+                fail_cell(cell, text, [textwrap.fill(f"CheckFailed: {text}", 80)])  # Validate cuts lines at 90
         return nb, resources

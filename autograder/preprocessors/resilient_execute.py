@@ -31,7 +31,7 @@ from nbclient.exceptions import DeadKernelError
 from nbformat import NotebookNode
 from nbgrader.preprocessors import Execute
 
-from ..verify import verify_notebook
+from ..verify import fail_cell, verify_notebook
 
 #: A call made while verifying may take this many times the cell time limit (at least 60 s).
 VERIFY_TIMEOUT_FACTOR = 3
@@ -125,10 +125,7 @@ class ResilientExecute(Execute):
             if v.passed is None:
                 self.log.warning("%s %s: %s", cwd, v.task, v.message)
             elif not v.passed:
-                cell = cells[v.test_id]
-                if not any(o.get("output_type") == "error" for o in cell.outputs):
-                    text = v.message if v.by == "source" else (
-                        f"the grader's own run of the hidden tests disagrees with what your notebook printed:\n"
-                        f"{v.message}")
-                    cell.outputs.append(NotebookNode(output_type="error", ename="CheckFailed", evalue=text,
-                                                     traceback=[f"CheckFailed: {text}"]))
+                text = v.message if v.by == "source" else (
+                    f"the grader's own run of the hidden tests disagrees with what your notebook printed:\n"
+                    f"{v.message}")
+                fail_cell(cells[v.test_id], text, [f"CheckFailed: {text}"])
