@@ -61,11 +61,13 @@ _validate_with_lint()
 c.OverwriteCells.add_missing_cells = True
 
 # The student version: nbgrader's own steps, plus NameStubs right after the
-# solutions are cleared, so each stub's NotImplementedError names its exercise.
+# solutions are cleared, so each stub's NotImplementedError names its exercise,
+# and MarkSelfChecks, so that Run All goes on past a failing self-check
+# (tagged raises-exception; grading still counts the failure).
 c.GenerateAssignment.preprocessors = [
     f"nbgrader.preprocessors.{name}" if "." not in name else name for name in [
         "IncludeHeaderFooter", "InstantiateTests", "LockCells", "ClearSolutions",
-        "autograder.preprocessors.NameStubs",
+        "autograder.preprocessors.NameStubs", "autograder.preprocessors.MarkSelfChecks",
         "ClearOutput", "CheckCellMetadata", "ComputeChecksums", "SaveCells",
         "ClearHiddenTests", "ClearMarkScheme", "ComputeChecksums", "CheckCellMetadata",
     ]

@@ -10,6 +10,7 @@ from autograder.pipeline import COURSE, SOLUTIONS, Nbgrader, lessons, notebook_n
 from conftest import execute
 
 from autograder.demo import graded_tasks
+from autograder.preprocessors.mark_self_checks import TAG, is_test_cell
 
 LESSONS = lessons()
 GRADED = [lesson for lesson in LESSONS if graded_tasks(lesson)]  # lesson 00 has no exercises
@@ -43,12 +44,16 @@ def test_solution_notebook_runs_top_to_bottom_in_a_fresh_kernel(lesson):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("lesson", GRADED)
-def test_student_notebook_runs_until_its_first_exercise(lesson):
-    nb = course_nb(lesson)
-    first = next(i for i, c in enumerate(nb.cells) if c.metadata.get("nbgrader", {}).get("solution"))
-    nb.cells = nb.cells[: first + 1]  # everything before the first exercise, and its (stub) cell
-    nb = execute(nb, COURSE / lesson)
-    assert errors_and_stderr(nb) == []
+def test_run_all_on_an_unsolved_student_notebook_reaches_its_last_cell(lesson):
+    """What a student sees after Run All before solving anything: the whole lesson, every self-check failing."""
+    nb = execute(course_nb(lesson), COURSE / lesson)  # stops at an error in any cell not tagged raises-exception
+    last = [c for c in nb.cells if c.cell_type == "code"][-1]
+    assert last.execution_count is not None, "Run All stopped before the last cell"
+    problems = errors_and_stderr(nb)
+    failing = {i for i, c in enumerate(nb.cells) if any(o.output_type == "error" for o in c.get("outputs", []))}
+    assert failing == {i for i, c in enumerate(nb.cells) if is_test_cell(c)}, problems
+    assert all("NameError" not in p for p in problems), problems
+    assert not [p for p in problems if "stderr" in p], problems
 
 
 @pytest.mark.parametrize("lesson", LESSONS)
@@ -80,6 +85,13 @@ def test_every_exercise_stub_raises_not_implemented(lesson):
     for cell in stubs:
         task = cell.metadata["nbgrader"]["grade_id"]
         assert f"raise NotImplementedError('Exercise {task}: " in cell.source
+
+
+@pytest.mark.parametrize("lesson", GRADED)
+def test_only_the_self_checks_may_raise_during_run_all(lesson):
+    tagged = [c for c in course_nb(lesson).cells if TAG in c.metadata.get("tags", [])]
+    assert tagged and all(is_test_cell(c) for c in tagged)
+    assert len(tagged) == sum(is_test_cell(c) for c in course_nb(lesson).cells)
 
 
 @pytest.mark.slow
