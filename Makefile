@@ -5,6 +5,8 @@ BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 ROOT_FLAG := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 PORT   ?= 8888
+# the student's own copy of the lessons (git-ignored): `make lab` opens JupyterLab on it
+WORKSPACE ?= work
 
 .PHONY: lab lab-instructor test course grade benchmarks clean-instructor
 
@@ -26,14 +28,14 @@ $(VENV)/.dev: $(VENV)/.run pyproject.toml
 	$(BIN)/python -c "import pytest, hypothesis, playwright, torch"
 	touch $@
 
-## make lab: install the course into .venv and open JupyterLab on course/
+## make lab: install the course into .venv, copy the lessons into your workspace work/ (never
+## overwriting your work) and open JupyterLab on it
 lab: $(VENV)/.run
-	@echo "Opening JupyterLab on course/ (the URL with its token is printed below; Ctrl-C twice stops it)"
-	$(BIN)/jupyter lab --ServerApp.root_dir=course --port=$(PORT) $(ROOT_FLAG)
+	tools/student_lab.sh $(WORKSPACE) --port=$(PORT)
 
-## make lab-instructor: JupyterLab on the whole repo (solutions/, nbgrader's formgrader)
+## make lab-instructor: JupyterLab on the whole repo (solutions/, nbgrader's formgrader, the grading kernel)
 lab-instructor: $(VENV)/.run
-	$(BIN)/jupyter lab --port=$(PORT) $(ROOT_FLAG)
+	tools/instructor_lab.sh --port=$(PORT)
 
 ## make test: install the dev extras and run the whole suite
 test: $(VENV)/.dev
