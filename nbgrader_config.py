@@ -96,9 +96,18 @@ if os.environ.get("BACKPROP_RECORD_ONLY") == "1":
     ]
 
 # Feedback never shows hidden tests or a traceback into test code: see
-# autograder/preprocessors.py.
+# autograder/preprocessors/redact_tests.py. It reads well offline: MathJax from a
+# package, copied to the feedback folder's mathjax/, and long lines wrapped
+# (autograder/preprocessors/offline_feedback.py, after the CSS it extends).
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "autograder.preprocessors.RedactTests",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+    "autograder.preprocessors.OfflineFeedback",
+]
+# nbgrader's feedback template, with the offline MathJax of autograder/templates/backprop_feedback.
+c.HTMLExporter.template_name = "backprop_feedback"
+c.HTMLExporter.extra_template_basedirs = [
+    os.path.join(here, "autograder", "templates"),
+    os.path.join(os.path.dirname(__import__("nbgrader").__file__), "server_extensions", "formgrader", "templates"),
 ]

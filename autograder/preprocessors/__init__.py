@@ -4,13 +4,15 @@
 * :class:`MarkSelfChecks` (generate_assignment): Run All goes on past a failing self-check.
 * :class:`ResilientExecute` (autograde): a dying kernel costs one cell, not the notebook.
 * :class:`RedactTests` (generate_feedback): no hidden tests, no tracebacks into test code.
+* :class:`OfflineFeedback` (generate_feedback): maths without internet, long lines wrapped.
 * :class:`LintSolutions` (validate): names a construct that grading would fail, before submission.
 """
 from .lint_solutions import LintSolutions
 from .mark_self_checks import MarkSelfChecks
 from .name_stubs import NameStubs
+from .offline_feedback import OfflineFeedback
 from .redact_tests import HIDDEN_NOTE, RedactTests, explain_error, redact_outputs, strip_hidden
 from .resilient_execute import ResilientExecute
 
-__all__ = ["HIDDEN_NOTE", "LintSolutions", "MarkSelfChecks", "NameStubs", "RedactTests", "ResilientExecute", "explain_error",
-           "redact_outputs", "strip_hidden"]
+__all__ = ["HIDDEN_NOTE", "LintSolutions", "MarkSelfChecks", "NameStubs", "OfflineFeedback", "RedactTests",
+           "ResilientExecute", "explain_error", "redact_outputs", "strip_hidden"]
