@@ -10,7 +10,7 @@
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bin="${BACKPROP_BIN:-$repo/.venv/bin}"
-workspace="$(realpath -m "${1:-$repo/work}")"
+workspace="$("$bin/python" -c 'import os, sys; print(os.path.abspath(sys.argv[1]))' "${1:-$repo/work}")"
 [ $# -gt 0 ] && shift
 
 "$bin/python" -m autograder.workspace "$workspace"
@@ -22,7 +22,7 @@ export JUPYTERLAB_WORKSPACES_DIR="${JUPYTERLAB_WORKSPACES_DIR:-$user_config/lab/
 export JUPYTER_CONFIG_DIR="$config"
 # the grading kernel lives in autograder/kernels: never on a student's kernel path
 if [ -n "${JUPYTER_PATH:-}" ]; then
-  JUPYTER_PATH="$(printf '%s' "$JUPYTER_PATH" | tr ':' '\n' | grep -v -x -F "$repo/autograder" | paste -s -d ':' || true)"
+  JUPYTER_PATH="$(printf '%s' "$JUPYTER_PATH" | tr ':' '\n' | grep -v -x -F "$repo/autograder" | paste -s -d ':' - || true)"
   export JUPYTER_PATH
 fi
 export PATH="$bin:$PATH"
