@@ -266,15 +266,16 @@ def start_lab(root: Path, workdir: Path, timeout: float = 90) -> LabServer:
     return launch(command, root, workdir, timeout=timeout)
 
 
-def start_student_lab(workspace: Path, workdir: Path, timeout: float = 120) -> LabServer:
+def start_student_lab(workspace: Path, workdir: Path, timeout: float = 120,
+                      env: dict[str, str] | None = None) -> LabServer:
     """What ``make lab`` does (``tools/student_lab.sh``), on ``workspace``: seed it, then JupyterLab on it.
 
     Only the browser's JupyterLab settings (no news toast, kernel started on open) and its workspaces folder
-    are the test's own, through the environment variables JupyterLab reads.
+    are the test's own, through the environment variables JupyterLab reads; ``env`` adds to the environment.
     """
     workdir.mkdir(parents=True, exist_ok=True)
     env = {"JUPYTERLAB_SETTINGS_DIR": str(write_user_settings(workdir / "user-settings")),
-           "JUPYTERLAB_WORKSPACES_DIR": str(workdir / "workspaces")}
+           "JUPYTERLAB_WORKSPACES_DIR": str(workdir / "workspaces"), **(env or {})}
     command = ["bash", str(REPO / "tools" / "student_lab.sh"), str(workspace), *server_arguments()]
     return launch(command, workspace, workdir, env, timeout)
 

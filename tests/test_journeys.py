@@ -16,6 +16,7 @@ Each journey's duration is printed (``pytest -s``) and appended to
 """
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -225,6 +226,16 @@ def test_the_students_lab_shows_the_course_kernel_and_no_instructor_tools(studen
     finally:
         page.close()
     watch.report()
+
+
+def test_a_grading_kernel_path_inherited_from_the_shell_does_not_reach_the_students_lab(tmp_path):
+    """nbgrader_config.py puts autograder/ on JUPYTER_PATH for grading; a shell that ran it passes it on."""
+    inherited = os.pathsep.join([str(REPO / "autograder") + "/", os.environ.get("JUPYTER_PATH", "")]).rstrip(os.pathsep)
+    server = start_student_lab(tmp_path / "work", tmp_path / "lab", env={"JUPYTER_PATH": inherited})
+    try:
+        assert list(server.api("kernelspecs")["kernelspecs"]) == ["python3"]
+    finally:
+        server.stop()
 
 
 @pytest.fixture(scope="module")

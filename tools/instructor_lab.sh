@@ -14,4 +14,4 @@ export PATH="$bin:$PATH"
 extra=()
 [ "$(id -u)" = 0 ] && extra+=(--allow-root)
 cd "$repo"  # nbgrader's server extensions read nbgrader_config.py from the working directory
-exec "$bin/jupyter" lab "${extra[@]}" "$@"
+exec "$bin/jupyter" lab ${extra[@]+"${extra[@]}"} "$@"

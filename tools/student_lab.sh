@@ -22,12 +22,17 @@ export JUPYTERLAB_WORKSPACES_DIR="${JUPYTERLAB_WORKSPACES_DIR:-$user_config/lab/
 export JUPYTER_CONFIG_DIR="$config"
 # the grading kernel lives in autograder/kernels: never on a student's kernel path
 if [ -n "${JUPYTER_PATH:-}" ]; then
-  JUPYTER_PATH="$(printf '%s' "$JUPYTER_PATH" | tr ':' '\n' | grep -v -x -F "$repo/autograder" | paste -s -d ':' - || true)"
-  export JUPYTER_PATH
+  kept=""
+  IFS=':' read -r -a entries <<< "$JUPYTER_PATH"
+  for entry in "${entries[@]}"; do
+    [ -n "$entry" ] && [ "$(cd "$entry" 2>/dev/null && pwd -P)" = "$(cd "$repo/autograder" && pwd -P)" ] && continue
+    kept="${kept:+$kept:}$entry"
+  done
+  export JUPYTER_PATH="$kept"
 fi
 export PATH="$bin:$PATH"
 extra=()
 [ "$(id -u)" = 0 ] && extra+=(--allow-root)
 cd "$config"
 echo "Opening JupyterLab on your workspace $workspace (the URL with its token is printed below; Ctrl-C twice stops it)"
-exec "$bin/jupyter" lab --ServerApp.root_dir="$workspace" --LabApp.custom_css=True "${extra[@]}" "$@"
+exec "$bin/jupyter" lab --ServerApp.root_dir="$workspace" --LabApp.custom_css=True ${extra[@]+"${extra[@]}"} "$@"
