@@ -138,3 +138,19 @@ def test_the_command_make_lab_runs_seeds_a_workspace_and_says_so(tmp_path):
     again = subprocess.run([sys.executable, "-m", "autograder.workspace", str(tmp_path / "work")],
                            capture_output=True, text=True, check=True)
     assert again.stdout == ""
+
+
+def test_make_lab_tells_the_student_when_a_lesson_they_worked_on_changed(tmp_path):
+    """Outside a git checkout (a downloaded archive) the course's files are read; the notice is printed and kept."""
+    course = tmp_path / "repo" / "course" / "01_x"
+    course.mkdir(parents=True)
+    (course / "01_x.ipynb").write_bytes(b"v1")
+    work = tmp_path / "work"
+    command = [sys.executable, "-m", "autograder.workspace", str(work), "--repo", str(tmp_path / "repo")]
+    subprocess.run(command, capture_output=True, check=True)
+    (work / "01_x" / "01_x.ipynb").write_bytes(b"v1 + my answers")
+    (course / "01_x.ipynb").write_bytes(b"v2")
+    said = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    assert "01_x/01_x.ipynb changed in the course" in said and "01_x/01_x.new.ipynb" in said
+    assert "UPDATES.md" in said and (work / "UPDATES.md").exists()
+    assert (work / "01_x" / "01_x.ipynb").read_bytes() == b"v1 + my answers"
