@@ -45,7 +45,9 @@ course: $(VENV)/.run
 	$(BIN)/python -m autograder course
 
 ## make grade [SUBMISSIONS=folder]: autograde a class (default: the bundled demo class)
+## Students' notebooks run in bubblewrap: installed here when missing (as root), else grading says what to install.
 grade: $(VENV)/.run
+	@tools/ensure_debian_package.sh bubblewrap /usr/bin/bwrap || true
 	$(BIN)/python -m autograder grade $(SUBMISSIONS)
 
 ## make benchmarks: run every benchmark script and print its ratios

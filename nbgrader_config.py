@@ -32,10 +32,10 @@ c.Execute.timeout = int(os.environ.get("BACKPROP_CELL_TIMEOUT", "20"))
 c.Execute.interrupt_on_timeout = True
 # A kernel too busy to send output (allocating gigabytes, say) must not abort the notebook.
 c.Execute.raise_on_iopub_timeout = False
-# Every notebook is graded (and validated) in the backprop-grading kernel:
-# memory capped and, when the grader runs as root, confined to a scratch copy
-# of its folder with the rest of the file system read-only
-# (autograder/sandbox_kernel.py). BACKPROP_SANDBOX=0 turns confinement off.
+# Every notebook is graded (and validated) in the backprop-grading kernel. Grading
+# (ResilientExecute) runs it in bubblewrap as an unprivileged uid, talking over
+# Unix sockets (autograder/sandbox.py); Validate runs it plainly, memory capped.
+# BACKPROP_SANDBOX=0 (python -m autograder grade --unsafe-no-sandbox) turns the sandbox off.
 os.environ["JUPYTER_PATH"] = os.pathsep.join(
     p for p in [os.path.join(here, "autograder"), os.environ.get("JUPYTER_PATH", "")] if p)
 c.Execute.kernel_name = "backprop-grading"
@@ -62,12 +62,14 @@ c.OverwriteCells.add_missing_cells = True
 
 # The student version: nbgrader's own steps, plus NameStubs right after the
 # solutions are cleared, so each stub's NotImplementedError names its exercise,
-# and MarkSelfChecks, so that Run All goes on past a failing self-check
-# (tagged raises-exception; grading still counts the failure).
+# MarkSelfChecks, so that Run All goes on past a failing self-check
+# (tagged raises-exception; grading still counts the failure), and StateForbidden,
+# so that each exercise names the library functions its check forbids.
 c.GenerateAssignment.preprocessors = [
     f"nbgrader.preprocessors.{name}" if "." not in name else name for name in [
         "IncludeHeaderFooter", "InstantiateTests", "LockCells", "ClearSolutions",
         "autograder.preprocessors.NameStubs", "autograder.preprocessors.MarkSelfChecks",
+        "autograder.preprocessors.StateForbidden",
         "ClearOutput", "CheckCellMetadata", "ComputeChecksums", "SaveCells",
         "ClearHiddenTests", "ClearMarkScheme", "ComputeChecksums", "CheckCellMetadata",
     ]

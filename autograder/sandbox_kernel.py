@@ -1,58 +1,45 @@
-"""Launch a grading kernel confined to a scratch copy of the submission's folder.
+"""Launch a grading kernel inside the sandbox (:mod:`autograder.sandbox`).
 
 Used by the ``backprop-grading`` kernelspec (``autograder/kernels/``), which
 ``nbgrader_config.py`` makes the kernel of every autograde and validate run::
 
     python -m autograder.sandbox_kernel -f {connection_file} [ipykernel options]
 
-Outside (stage 1, in the notebook's folder, as the grader's user):
+The connection file decides:
 
-* the address space of the kernel is capped (``BACKPROP_KERNEL_MEMORY_GB``,
-  default 8), so a runaway allocation raises ``MemoryError``;
-* when running as root (and ``BACKPROP_SANDBOX`` is not ``0``), the folder is
-  copied to a fresh scratch directory (same last three path parts, so the
-  hidden tests still know the student), and stage 2 runs in new mount and PID
-  namespaces (``unshare``). Otherwise the kernel starts unconfined; there is
-  no way to confine it without privileges, and the docs say so.
+* ``"transport": "ipc"`` (grading: the executor asks for it): the kernel runs
+  in bubblewrap as an unprivileged uid, its sockets in the connection file's
+  folder. Without bubblewrap the launcher refuses to start it (exit 3, the
+  reason on stderr).
+* ``"transport": "tcp"`` (nbgrader's Validate on a student's own notebook, or
+  grading with ``BACKPROP_SANDBOX=0``, which the instructor must ask for):
+  a plain kernel with its memory capped. The grading executor never asks
+  for TCP otherwise.
 
-Inside (stage 2, root with capabilities, in the new namespaces):
-
-* a new root file system is built (:func:`build_root`): an empty tmpfs into
-  which only the system (``/usr``, ``/etc``), the interpreter and its
-  site-packages, the course's ``backprop_lib`` and ``autograder`` packages
-  and the scratch directory are bind-mounted, each at its own path, all
-  read-only but the scratch directory. The repository (its ``solutions/``
-  and ``.git``), the instructor folder (the gradebook, other students'
-  submissions) and everything else on the machine do not exist in there;
-* the kernel changes root into it and all capabilities are dropped
-  (``setpriv``), so the student's code cannot leave the new root, remount
-  anything, raise its memory limit, or see or signal processes outside its
-  PID namespace (the grader, other kernels);
-* ipykernel starts in the scratch copy of the folder.
-
-The kernelspec uses ``interrupt_mode: message``: nbgrader interrupts a
-looping cell through the kernel's control channel, which works across the
-PID namespace.
+As root, the launcher stays alive as the kernel's parent: it gives the
+socket folder to the sandbox uid, waits until the kernel has made its
+sockets, then takes the folder back (the kernel can make no more files
+there), and waits. Killing the launcher kills the sandbox (``--die-with-parent``).
 """
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import resource
 import shutil
+import signal
 import subprocess
 import sys
-import tempfile
+import time
 from pathlib import Path
 
-def memory_limit() -> int:
-    """Bytes of address space a grading kernel may use."""
-    return int(float(os.environ.get("BACKPROP_KERNEL_MEMORY_GB", "8")) * 2**30)
+from . import sandbox
 
-
-def cap_memory() -> None:
-    """Cap the address space of this process and its children (soft = hard)."""
-    limit = memory_limit()
-    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+#: Exit status of a launcher that refuses to start an unconfined grading kernel.
+REFUSED = 3
+#: prctl option: the signal this process gets when its parent dies.
+PR_SET_PDEATHSIG = 1
 
 
 def kernel_argv(connection_file: str, rest: list[str]) -> list[str]:
@@ -60,123 +47,136 @@ def kernel_argv(connection_file: str, rest: list[str]) -> list[str]:
     return [sys.executable, "-m", "ipykernel_launcher", "-f", connection_file, *rest]
 
 
-def sandbox_wanted() -> bool:
-    """Confine the kernel: only possible as root, and not switched off."""
-    return os.geteuid() == 0 and os.environ.get("BACKPROP_SANDBOX", "1") != "0" and shutil.which("unshare") is not None
+def set_limits(limits: sandbox.Limits, uid_of_its_own: bool) -> None:
+    """Apply ``limits`` to this process (inherited by the kernel): soft = hard, so the kernel cannot raise them."""
+    for what, value in ((resource.RLIMIT_AS, limits.memory_bytes), (resource.RLIMIT_FSIZE, limits.file_bytes),
+                        (resource.RLIMIT_CPU, limits.cpu_seconds), (resource.RLIMIT_CORE, 0)):
+        resource.setrlimit(what, (value, value))
+    if uid_of_its_own:  # counted per uid: only meaningful when the kernel has a uid of its own
+        resource.setrlimit(resource.RLIMIT_NPROC, (limits.processes, limits.processes))
 
 
-def scratch_copy(cwd: Path, connection_file: str) -> tuple[Path, Path, Path]:
-    """Copy the notebook's folder and the connection file into a new scratch directory.
+def stage(paths: list[str], stage_dir: Path) -> dict[str, str]:
+    """Bind each of ``paths`` read-only under ``stage_dir`` (root, in this private mount namespace).
 
-    Returns ``(scratch, workdir, connection copy)``; ``workdir`` ends with the
-    same three path parts as ``cwd`` (``autograded/<student>/<lesson>``).
+    The sandbox uid may not be able to reach a path on the host (an
+    interpreter under ``/root``); it can reach the staged copy. Returns
+    ``{path: staged folder}``.
     """
-    base = os.environ.get("BACKPROP_SANDBOX_ROOT") or tempfile.gettempdir()
-    Path(base).mkdir(parents=True, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(prefix="backprop-kernel-", dir=base))
-    tail = cwd.parts[1:][-3:]  # never the root "/" (joined, it would point outside the scratch directory)
-    workdir = scratch.joinpath(*tail) if tail else scratch / "work"
-    shutil.copytree(cwd, workdir, symlinks=True)
-    conn = scratch / "connection.json"
-    shutil.copy(connection_file, conn)
-    return scratch, workdir, conn
-
-
-def stage_outside(connection_file: str, rest: list[str]) -> None:
-    """Stage 1: cap memory and BLAS threads, then exec ipykernel directly or stage 2 in new namespaces."""
-    cap_memory()
-    # grading runs one kernel per worker: BLAS threads on top would only fight for the cores
-    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ.setdefault(var, "1")
-    if not sandbox_wanted():
-        os.execv(sys.executable, kernel_argv(connection_file, rest))
-    scratch, workdir, conn = scratch_copy(Path.cwd(), connection_file)
-    argv = ["unshare", "--mount", "--pid", "--fork", "--kill-child", "--mount-proc", "--propagation", "private",
-            "--", sys.executable, "-m", "autograder.sandbox_kernel", "--inside", str(scratch), str(workdir),
-            "-f", str(conn), *rest]
-    os.execvp("unshare", argv)
-
-
-def visible_paths() -> list[str]:
-    """What a confined kernel may see (read-only): the system, the interpreter, the course's two packages.
-
-    Not the repository (its ``solutions/`` and ``.git`` hold the reference
-    solutions), not the instructor folder (the gradebook, other students'
-    submissions), not the submissions' source: only what importing Python,
-    NumPy, matplotlib, ``backprop_lib`` and ``autograder.remote`` needs.
-    """
-    repo = Path(__file__).resolve().parent.parent
-    paths = ["/usr", "/etc", sys.base_prefix, sys.prefix, str(repo / "backprop_lib"),
-             str(repo / "autograder")]
-    for p in map(Path, sys.path):
-        # the interpreter's own folders (site-packages of the venv, the stdlib); the repository root is not one
-        if p.is_dir() and p.resolve() != repo:
-            paths.append(str(p.resolve()))
-    out: list[str] = []
-    for p in sorted({os.path.realpath(p) for p in paths if os.path.exists(p)}, key=len):
-        if not any(p == q or p.startswith(q.rstrip("/") + "/") for q in out):
-            out.append(p)
+    out = {}
+    for i, path in enumerate(paths):
+        target = stage_dir / str(i)
+        target.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["mount", "--bind", path, str(target)], check=True)
+        subprocess.run(["mount", "-o", "remount,bind,ro", str(target)], check=True)
+        out[path] = str(target)
     return out
 
 
-def mount(*args: str) -> None:
-    subprocess.run(["mount", *args], check=True)
+def socket_paths(connection: dict) -> list[str]:
+    """The Unix socket files the kernel makes for an ``ipc`` connection."""
+    return [f"{connection['ip']}-{connection[k]}" for k in
+            ("shell_port", "iopub_port", "stdin_port", "control_port", "hb_port")]
 
 
-def build_root(scratch: str) -> str:
-    """A new root file system for the kernel: an empty tmpfs with only :func:`visible_paths` and ``scratch``.
-
-    Every path keeps its absolute name, so the interpreter, the packages and
-    the scratch folder are where they were; everything is read-only except
-    ``scratch`` and a small private ``/dev/shm``; ``/tmp`` is empty and
-    read-only (``TMPDIR`` points into ``scratch``).
-    """
-    root = scratch.rstrip("/") + "-root"
-    os.makedirs(root, exist_ok=True)
-    mount("-t", "tmpfs", "-o", "mode=755,size=16m", "tmpfs", root)
-    for name in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):  # merged-/usr links (Debian)
-        if os.path.islink(f"/{name}"):
-            os.symlink(os.readlink(f"/{name}"), f"{root}/{name}")
-    read_only = [p for p in visible_paths() if not os.path.islink(p)]
-    for path in read_only + ["/dev", "/sys", "/proc"]:
-        target = root + path
-        os.makedirs(target, exist_ok=True)
-        mount("--rbind" if path in ("/dev", "/sys") else "--bind", path, target)
-    for path in read_only + ["/dev", "/sys"]:
-        mount("-o", "remount,bind,ro", root + path)
-    mount("-t", "tmpfs", "-o", "size=64m", "tmpfs", root + "/dev/shm")  # private: not the host's
-    os.makedirs(root + "/tmp", exist_ok=True)
-    os.makedirs(root + scratch, exist_ok=True)
-    mount("--bind", scratch, root + scratch)
-    mount("-o", "remount,ro", root)
-    return root
-
-
-def stage_inside(scratch: str, workdir: str, connection_file: str, rest: list[str]) -> None:
-    """Stage 2: change root to :func:`build_root`, drop capabilities, exec ipykernel."""
-    root = build_root(scratch)
-    home = Path(scratch) / "home"
-    (home / "tmp").mkdir(parents=True, exist_ok=True)
-    os.environ.update(HOME=str(home), IPYTHONDIR=str(home / ".ipython"), MPLCONFIGDIR=str(home / ".matplotlib"),
-                      JUPYTER_RUNTIME_DIR=str(home / ".runtime"), TMPDIR=str(home / "tmp"))
-    os.chroot(root)
-    os.chdir(workdir)
-    argv = ["setpriv", "--inh-caps=-all", "--ambient-caps=-all", "--bounding-set=-all", "--no-new-privs",
-            "--", *kernel_argv(connection_file, rest)]
-    os.execvp("setpriv", argv)
-
-
-def main(argv: list[str] | None = None) -> None:
-    args = list(sys.argv[1:] if argv is None else argv)
-    if args[:1] == ["--inside"]:
-        scratch, workdir, flag, conn, *rest = args[1:]
-        assert flag == "-f", "usage: --inside SCRATCH WORKDIR -f CONNECTION [ipykernel options]"
-        stage_inside(scratch, workdir, conn, rest)
+def run_sandboxed(connection_file: str, connection: dict, rest: list[str]) -> int:
+    """Start the kernel in bubblewrap (see the module docstring); return its exit status."""
+    if shutil.which("bwrap") is None:  # the grader probed the sandbox before it started (pipeline.require_sandbox)
+        print(f"grading kernel refused: bubblewrap is missing: {sandbox.INSTALL_HINT}", file=sys.stderr)
+        return REFUSED
+    ipc_dir = Path(connection["ip"]).parent
+    if Path(connection_file).resolve().parent != ipc_dir.resolve():
+        print("grading kernel refused: the connection file must sit beside its sockets", file=sys.stderr)
+        return REFUSED
+    root = os.geteuid() == 0
+    uid = sandbox.sandbox_uid()
+    limits = sandbox.Limits.from_env()
+    workdir = f"{sandbox.HOME}/{os.environ.get('BACKPROP_LESSON', 'lesson')}"
+    inner = kernel_argv(connection_file, rest)
+    paths = sandbox.visible_paths()
+    for stale in socket_paths(connection):  # a restart leaves the last kernel's sockets behind
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(stale)
+    if root:
+        for path in (ipc_dir, Path(connection_file)):
+            os.chown(path, uid, uid)
+        # stage the visible folders in a private mount namespace, then drop to the sandbox uid and start bwrap
+        stage_dir = ipc_dir.parent / "stage"
+        command = ["unshare", "--mount", "--propagation", "private", "--",
+                   sys.executable, "-m", "autograder.sandbox_kernel", "--stage", str(stage_dir), str(uid),
+                   json.dumps({"paths": paths, "ipc": str(ipc_dir), "workdir": workdir, "command": inner})]
     else:
-        flag, conn, *rest = args
-        assert flag == "-f", "usage: -f CONNECTION [ipykernel options]"
-        stage_outside(conn, rest)
+        command = sandbox.bwrap_argv({p: p for p in paths}, str(ipc_dir), workdir, limits, inner)
+    child = subprocess.Popen(command, preexec_fn=lambda: set_limits(limits, root))
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(sig, lambda signum, _frame: child.send_signal(signum))
+    if root:
+        seal_when_ready(child, ipc_dir, socket_paths(connection))
+    return child.wait()
+
+
+def seal_when_ready(child: subprocess.Popen, ipc_dir: Path, sockets: list[str], wait: float = 120.0) -> None:
+    """Once the kernel has made its sockets, take its folder back, so it can create nothing more there."""
+    deadline = time.monotonic() + wait
+    while child.poll() is None and time.monotonic() < deadline:
+        if all(os.path.exists(s) for s in sockets):
+            break
+        time.sleep(0.02)
+    os.chown(ipc_dir, 0, 0)
+    os.chmod(ipc_dir, 0o755)
+
+
+def run_staged(stage_dir: str, uid: int, spec_json: str) -> None:
+    """Inside the private mount namespace (root): stage the folders, drop to ``uid``, exec bwrap."""
+    spec = json.loads(spec_json)
+    sources = stage(spec["paths"], Path(stage_dir))
+    argv = sandbox.drop_root(uid) + sandbox.bwrap_argv(sources, spec["ipc"], spec["workdir"],
+                                                       sandbox.Limits.from_env(), spec["command"])
+    os.execvp(argv[0], argv)
+
+
+def run_plain(connection_file: str, rest: list[str]) -> int:
+    """A kernel outside the sandbox (Validate, or grading the instructor chose to leave unconfined)."""
+    limit = sandbox.Limits.from_env().memory_bytes
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(var, "1")
+    os.execv(sys.executable, kernel_argv(connection_file, rest))
+    return 0  # not reached
+
+
+def die_with_parent() -> None:
+    """Be killed when the process that started this launcher dies (a grader or worker that was killed).
+
+    The kernel manager starts kernels in a session of their own, so killing
+    the grader's process group does not reach them; this does, and the
+    sandbox follows the launcher (``--die-with-parent``).
+    """
+    import ctypes
+
+    parent = os.getppid()
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # it died before the request took effect
+        os._exit(1)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] != ["--stage"]:
+        die_with_parent()
+    if args[:1] == ["--stage"]:
+        run_staged(args[1], int(args[2]), args[3])
+        return 0  # not reached
+    flag, conn, *rest = args
+    if flag != "-f":
+        print("usage: python -m autograder.sandbox_kernel -f CONNECTION_FILE [ipykernel options]", file=sys.stderr)
+        return 2
+    connection = json.loads(Path(conn).read_text())
+    if connection.get("transport") == "ipc":
+        return run_sandboxed(conn, connection, rest)
+    return run_plain(conn, rest)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -1,28 +1,38 @@
-"""ResilientExecute: nbgrader's executor, surviving a kernel that dies (runs in ``nbgrader autograde``).
+"""ResilientExecute: nbgrader's executor for grading strangers' notebooks (runs in ``nbgrader autograde``).
 
-nbgrader's ``Execute`` gives up on the whole notebook when the kernel dies
-(``os._exit``, a signal, the out-of-memory killer): the student gets no grade
-and nbgrader exits with an error. This executor instead
-
-1. records the death as an error output of the cell that caused it, so that
-   cell (if it is a test cell) scores 0 with a reason;
-2. restarts the kernel and silently re-runs the cells before it (their
-   outputs are kept from the first run), so the state is back;
-3. goes on with the next cell.
-
-If the kernel dies again while replaying, the remaining cells are left
-unexecuted and each test among them reads "not run". Options are those of
-``Execute`` (``timeout`` applies per cell, as before).
-
-After the last cell, while the kernel is still up, the hidden tests of the
-lesson's verifiable exercises run again in this (the grader's) process
-(:mod:`autograder.verify`); a test that fails there fails its cell, whatever
-the kernel printed.
+1. **The kernel runs in the sandbox** (:mod:`autograder.sandbox`): the
+   executor asks for ZeroMQ's ``ipc`` transport, with the connection file and
+   the sockets in a fresh folder of their own, which the kernel launcher
+   (:mod:`autograder.sandbox_kernel`) binds into the sandbox and nothing else
+   sees. ``BACKPROP_SANDBOX=0`` (the instructor's explicit choice) keeps TCP
+   and an unconfined kernel.
+2. **A dying kernel** (``os._exit``, a signal, the memory limit) costs the
+   cell that killed it: the death is recorded in that cell, the kernel
+   restarts, the cells before it are replayed silently, and grading goes on.
+   If it dies again while replaying, the remaining cells are not run.
+3. **Time and output are budgeted**: each cell has the cell limit
+   (``timeout``), the whole notebook ``notebook_budget`` seconds (later cells
+   are not run once it is spent), and the output the grader keeps from one
+   notebook is capped (``output_budget`` bytes), so a flood of prints cannot
+   grow the grader's memory.
+4. **The grader alone decides every score.** After the last cell, while the
+   kernel is up, every hidden test is judged again in this process
+   (:func:`autograder.verify.verify_notebook`), with inputs drawn from the
+   course secret, and every graded cell's outputs are rewritten to say that
+   verdict (:func:`autograder.verify.apply_verdicts`). Whatever fails while
+   judging (a kernel that died for good, a verifier error, the grader's
+   time for its calls running out) scores 0 with a reason, never "what the
+   kernel printed".
 """
 from __future__ import annotations
 
 import ast
 import copy
+import json
+import os
+import shutil
+import tempfile
+import time
 from pathlib import Path
 
 from jupyter_core.utils import run_sync
@@ -30,11 +40,11 @@ from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 from nbformat import NotebookNode
 from nbgrader.preprocessors import Execute
+from traitlets import Integer, default
 
-from ..verify import fail_cell, verify_notebook
-
-#: A call made while verifying may take this many times the cell time limit (at least 60 s).
-VERIFY_TIMEOUT_FACTOR = 3
+from .. import sandbox
+from ..secret import course_secret
+from ..verify import apply_verdicts, verify_notebook
 
 #: Longest answer to one call of a student's function the grader reads (characters of JSON).
 MAX_REPLY_CHARS = 64 * 2**20
@@ -44,20 +54,97 @@ DIED = ("the kernel died while running this cell (it was killed, ran out of memo
 
 
 def death_output(reason: str = DIED) -> NotebookNode:
-    """The error output recorded in a cell whose kernel died."""
+    """The error output recorded in a cell whose kernel died (or that was not run)."""
     return NotebookNode(output_type="error", ename="DeadKernelError", evalue=reason,
                         traceback=[f"DeadKernelError: {reason}"])
 
 
+def _env_int(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
 class ResilientExecute(Execute):
-    """``Execute`` that restarts a dead kernel and carries on (see the module docstring)."""
+    """``Execute`` in the sandbox, surviving dead kernels, budgeted, judged by the grader (module docstring)."""
+
+    notebook_budget = Integer(help="seconds all the cells of one notebook may take together").tag(config=True)
+    verify_call_timeout = Integer(help="seconds one call of a student's function by the grader may take").tag(
+        config=True)
+    verify_budget = Integer(help="seconds the grader's calls of one notebook may take together").tag(config=True)
+    output_budget = Integer(help="bytes of output kept from one notebook").tag(config=True)
+
+    @default("notebook_budget")
+    def _notebook_budget_default(self) -> int:
+        return _env_int("BACKPROP_NOTEBOOK_BUDGET", max(120, 6 * (self.timeout or 20)))
+
+    @default("verify_call_timeout")
+    def _verify_call_timeout_default(self) -> int:
+        return _env_int("BACKPROP_VERIFY_TIMEOUT", max(60, 3 * (self.timeout or 20)))
+
+    @default("verify_budget")
+    def _verify_budget_default(self) -> int:
+        return _env_int("BACKPROP_VERIFY_BUDGET", 300)
+
+    @default("output_budget")
+    def _output_budget_default(self) -> int:
+        return _env_int("BACKPROP_OUTPUT_BYTES", 4 * 2**20)
 
     _broken = False
+    _judging = False
 
+    # -- the kernel, in the sandbox
+    def create_kernel_manager(self):
+        km = super().create_kernel_manager()
+        if not sandbox.unsafe_allowed():
+            # a folder of its own for the sockets: the launcher binds it into this kernel's sandbox only
+            self._ipc_root = Path(tempfile.mkdtemp(prefix="bpk-"))
+            self._ipc_root.chmod(0o711)  # the sandbox uid must pass through to its ipc/ folder
+            ipc = self._ipc_root / "ipc"
+            ipc.mkdir(mode=0o700)
+            km.transport = "ipc"
+            km.connection_file = str(ipc / "kernel.json")
+            km.ip = str(ipc / "k")
+        return km
+
+    def _cleanup_ipc(self) -> None:
+        root = getattr(self, "_ipc_root", None)
+        if root is not None:
+            shutil.rmtree(root, ignore_errors=True)
+            self._ipc_root = None
+
+    # -- budgets
+    def _remaining(self) -> float:
+        return self.notebook_budget - (time.monotonic() - self._started)
+
+    def _get_timeout(self, cell):
+        timeout = super()._get_timeout(cell)
+        if self._judging:  # the grader's own calls have their own limits (_evaluate)
+            return timeout
+        remaining = max(1, int(self._remaining()))
+        return remaining if timeout is None else min(timeout, remaining)
+
+    def process_message(self, msg, cell, cell_index):
+        if msg["msg_type"] in ("stream", "display_data", "execute_result", "update_display_data", "error") or \
+                msg["msg_type"].startswith("comm"):
+            self._output_bytes += len(json.dumps(msg.get("content", {}), default=str))
+            if self._output_bytes > self.output_budget:
+                if not self._output_noted:
+                    self._output_noted = True
+                    cell.outputs.append(NotebookNode(
+                        output_type="stream", name="stdout",
+                        text=f"\n[output cut: this notebook printed more than {self.output_budget} bytes]\n"))
+                return None
+        return super().process_message(msg, cell, cell_index)
+
+    # -- cells
     def preprocess_cell(self, cell: NotebookNode, resources: dict, index: int):
+        if cell.cell_type != "code":
+            return cell, resources
         if self._broken:
-            if cell.cell_type == "code":
-                cell.outputs = [death_output("not run: the kernel could not be restarted after it died")]
+            cell.outputs = [death_output("not run: the kernel could not be restarted after it died")]
+            return cell, resources
+        if self._remaining() <= 0:
+            cell.outputs = [death_output(f"not run: the notebook used its whole time budget "
+                                         f"({self.notebook_budget} s for all its cells)")]
             return cell, resources
         try:
             return super().preprocess_cell(cell, resources, index)
@@ -65,7 +152,7 @@ class ResilientExecute(Execute):
             cell.outputs = list(cell.get("outputs", [])) + [death_output()]
             try:
                 self._restart_and_replay(index)
-            except DeadKernelError:
+            except Exception:  # noqa: BLE001 - dead again, or will not start: the rest is not run
                 self._broken = True
             return cell, resources
 
@@ -78,26 +165,40 @@ class ResilientExecute(Execute):
                 self.execute_cell(copy.deepcopy(earlier), i, store_history=False)
 
     def preprocess(self, nb: NotebookNode, resources: dict | None = None, km=None):
-        """Run every cell (as nbconvert does), then verify hidden tests outside the kernel."""
+        """Run every cell (as nbconvert does), then let the grader judge every graded cell."""
         NotebookClient.__init__(self, nb, km)
         self.reset_execution_trackers()
         self._check_assign_resources(resources)
-        with self.setup_kernel():
-            info = self.wait_for_reply(self.kc.kernel_info())
-            self.nb.metadata["language_info"] = info["content"]["language_info"]
-            for index, cell in enumerate(self.nb.cells):
-                self.preprocess_cell(cell, resources, index)
-            if not self._broken:
-                self._verify_outside(resources or {})
+        self._started, self._output_bytes, self._output_noted = time.monotonic(), 0, False
+        try:
+            with self.setup_kernel():
+                info = self.wait_for_reply(self.kc.kernel_info())
+                self.nb.metadata["language_info"] = info["content"]["language_info"]
+                for index, cell in enumerate(self.nb.cells):
+                    self.preprocess_cell(cell, resources, index)
+                verdicts, fault = self._judge(resources or {})
+        finally:
+            self._cleanup_ipc()
+        apply_verdicts(self.nb.cells, verdicts, fault)
         self.set_widgets_metadata()
         return self.nb, self.resources
 
+    # -- the grader's own judgement
     def _evaluate(self, expression: str) -> str:
-        """The value of ``expression`` in the kernel, as a string (raises on error or timeout)."""
+        """The value of ``expression`` in the kernel, as a string (raises on error or when time is up)."""
+        budget_left = self.verify_budget - (time.monotonic() - self._verify_started)
+        if budget_left <= 0:
+            raise TimeoutError(f"the grader's {self.verify_budget} s for judging this notebook are spent")
+        limit = max(1, int(min(self.verify_call_timeout, budget_left)))
         msg_id = self.kc.execute("", silent=True, store_history=False, user_expressions={"v": expression})
-        reply = self.wait_for_reply(msg_id)
+        saved, self.timeout = self.timeout, limit
+        try:
+            reply = self.wait_for_reply(msg_id)
+        finally:
+            self.timeout = saved
         if reply is None:
-            raise TimeoutError(f"no answer within {self.timeout} s (the kernel was interrupted)")
+            run_sync(self.km.interrupt_kernel)()
+            raise TimeoutError(f"no answer within {limit} s (the kernel was interrupted)")
         result = reply["content"].get("user_expressions", {}).get("v", {})
         if result.get("status") != "ok":
             raise RuntimeError(f"{result.get('ename', 'error')}: {result.get('evalue', 'no answer from the kernel')}")
@@ -106,26 +207,18 @@ class ResilientExecute(Execute):
             raise RuntimeError(f"the answer was {len(text)} characters long; at most {MAX_REPLY_CHARS} are read")
         return ast.literal_eval(text)
 
-    def _verify_outside(self, resources: dict) -> None:
-        """Fail every test cell whose hidden checks fail when judged outside the kernel."""
+    def _judge(self, resources: dict) -> tuple[list, str | None]:
+        """``(verdicts, fault)``: the grader's verdicts, or why it could not judge at all (then every cell fails)."""
+        if self._broken:
+            return [], ("the kernel died and could not be restarted, so the grader could not run your "
+                        "functions: this exercise scores 0")
         lesson = resources.get("nbgrader", {}).get("assignment", "")
         cwd = Path(resources.get("metadata", {}).get("path") or ".").resolve()
-        # a call the kernel's own run finished in time may take longer here, on a loaded machine
-        # (parallel grading): time is the grader's problem, so it gets more of it
-        saved, self.timeout = self.timeout, max(VERIFY_TIMEOUT_FACTOR * (self.timeout or 0), 60)
+        self._verify_started, self._judging = time.monotonic(), True
         try:
-            verdicts = verify_notebook(self.nb.cells, lesson, self._evaluate, cwd)
-        except Exception as exc:  # noqa: BLE001 - a verifier fault must not cost the student: log, keep the kernel's verdict
-            self.log.error("out-of-kernel verification of %s failed: %s", cwd, exc)
-            return
+            return verify_notebook(self.nb.cells, lesson, self._evaluate, cwd, course_secret()), None
+        except Exception as exc:  # noqa: BLE001 - fail closed: no verdict is a failed exercise, with the reason
+            self.log.error("judging %s failed: %s: %s", cwd, type(exc).__name__, exc)
+            return [], f"the grader could not judge this notebook ({type(exc).__name__}: {str(exc)[:200]}): it scores 0"
         finally:
-            self.timeout = saved
-        cells = {c.metadata.get("nbgrader", {}).get("grade_id"): c for c in self.nb.cells}
-        for v in verdicts:
-            if v.passed is None:
-                self.log.warning("%s %s: %s", cwd, v.task, v.message)
-            elif not v.passed:
-                text = v.message if v.by == "source" else (
-                    f"the grader's own run of the hidden tests disagrees with what your notebook printed:\n"
-                    f"{v.message}")
-                fail_cell(cells[v.test_id], text, [f"CheckFailed: {text}"])
+            self._judging = False
