@@ -85,6 +85,19 @@ def test_hidden_inputs_differ_between_students_and_repeat_for_one(tmp_path):
     a = tmp_path / "autograded" / "alice" / "01_derivatives"
     b = tmp_path / "autograded" / "bob" / "01_derivatives"
     assert student_id(a) == "alice"
-    draw = lambda cwd: hidden_rng("dL_dw", cwd).normal(size=3)  # noqa: E731
+    secret = b"0123456789abcdef0123456789abcdef"
+    draw = lambda cwd, key=secret: hidden_rng("dL_dw", cwd, key).normal(size=3)  # noqa: E731
     assert np.array_equal(draw(a), draw(a))
     assert not np.array_equal(draw(a), draw(b))
+    assert not np.array_equal(draw(a), draw(a, b"another course's secret, 32 bytes"))
+
+
+def test_without_the_secret_nobody_can_compute_a_students_hidden_inputs(tmp_path):
+    """The old, public recipe (a hash of "student/task") and the kernel's secret-less stream both miss."""
+    import hashlib
+
+    alice = tmp_path / "autograded" / "alice" / "01_derivatives"
+    real = hidden_rng("dL_dw", alice, b"0123456789abcdef0123456789abcdef").normal(size=3)
+    public = np.random.default_rng(int.from_bytes(hashlib.sha256(b"alice/dL_dw").digest()[:8], "little"))
+    assert not np.array_equal(real, public.normal(size=3))
+    assert not np.array_equal(real, hidden_rng("dL_dw", alice).normal(size=3))

@@ -9,6 +9,7 @@ fresh inputs and shapes drawn for that student.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import os
 from pathlib import Path
 
@@ -33,15 +34,19 @@ def student_id(cwd: str | os.PathLike[str] | None = None) -> str:
     return ""
 
 
-def hidden_rng(task: str, cwd: str | os.PathLike[str] | None = None) -> np.random.Generator:
-    """Random generator of a hidden test: one stream per (student, task).
+def hidden_rng(task: str, cwd: str | os.PathLike[str] | None = None, secret: bytes | None = None) -> np.random.Generator:
+    """Random generator of a hidden test: one stream per (course secret, student, task).
 
-    The same student gets the same inputs on every regrade (grading is
-    idempotent); two students get different inputs, so a hard-coded or shared
-    numeric answer fails.
+    The grader passes the course secret (``autograder.secret``), which only
+    the instructor holds: the same student gets the same inputs on every
+    regrade, two students get different inputs, and nobody can compute them
+    in advance. Without a secret (the test cell as it runs in the notebook's
+    own kernel) the stream is public and the same for everybody: that run
+    does not decide the grade, the grader's own run does.
     """
-    key = f"{student_id(cwd)}/{task}".encode()
-    return np.random.default_rng(int.from_bytes(hashlib.sha256(key).digest()[:8], "little"))
+    key = f"{student_id(cwd) if secret else ''}/{task}".encode()
+    digest = hmac.new(secret, key, hashlib.sha256).digest() if secret else hashlib.sha256(key).digest()
+    return np.random.default_rng(int.from_bytes(digest[:8], "little"))
 
 
 def visible_rng() -> np.random.Generator:
