@@ -18,10 +18,28 @@ from pathlib import Path
 
 import nbformat
 
+from . import sandbox
+from .secret import course_secret, secret_path
+
 REPO = Path(__file__).resolve().parent.parent
 SOLUTIONS = REPO / "solutions"
 COURSE = REPO / "course"
 DEFAULT_INSTRUCTOR = REPO / "instructor"
+
+
+class SandboxUnavailable(RuntimeError):
+    """Grading would run strangers' code unconfined: refused, with what to install."""
+
+
+def require_sandbox() -> None:
+    """Refuse to grade unless the sandbox works here or the instructor switched it off (``BACKPROP_SANDBOX=0``)."""
+    if sandbox.unsafe_allowed():
+        return
+    ok, why = sandbox.availability()
+    if not ok:
+        raise SandboxUnavailable(
+            f"grading runs students' code, and only inside a sandbox: {why}. To grade code you trust without "
+            "one, pass --unsafe-no-sandbox (or set BACKPROP_SANDBOX=0).")
 
 
 class NbgraderError(RuntimeError):
@@ -104,8 +122,8 @@ class Nbgrader:
         # nbgrader runs `alembic` and kernels by PATH: put this interpreter's bin/ first
         path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
         env = dict(os.environ, PATH=path, BACKPROP_INSTRUCTOR_DIR=str(self.instructor),
-                   BACKPROP_SANDBOX_ROOT=str(self.instructor / "sandbox"),
-                   PYTHONWARNINGS="ignore", PYDEVD_DISABLE_FILE_VALIDATION="1")
+                   BACKPROP_SECRET_FILE=str(secret_path()), PYTHONWARNINGS="ignore",
+                   PYDEVD_DISABLE_FILE_VALIDATION="1")
         if self.cell_timeout is not None:
             env["BACKPROP_CELL_TIMEOUT"] = str(self.cell_timeout)
         env.update(self.extra_env)
@@ -163,9 +181,7 @@ class Nbgrader:
         A submission nbgrader cannot process does not stop the others: it is
         returned as :class:`Rejected`, with the last error nbgrader logged for it.
         """
-        log = self.run("autograde", lesson, "--force", check=False)
-        shutil.rmtree(self.instructor / "sandbox", ignore_errors=True)  # the kernels' scratch copies
-        return failed_submissions(log)
+        return failed_submissions(self.run("autograde", lesson, "--force", check=False))
 
     def feedback(self, lesson: str) -> None:
         """Write the HTML feedback of every autograded submission of ``lesson``."""
@@ -307,6 +323,8 @@ def grade(submissions: Path, instructor: Path = DEFAULT_INSTRUCTOR, cell_timeout
     """
     from tqdm.auto import tqdm
 
+    require_sandbox()
+    course_secret(create=True)  # the hidden inputs' secret: made on the first grading run, kept for regrades
     instructor.mkdir(parents=True, exist_ok=True)
     workers = workers or os.cpu_count() or 1
     runner = Nbgrader(instructor, cell_timeout)

@@ -73,7 +73,7 @@ def normalize(submitted: NotebookNode, released: NotebookNode) -> tuple[Notebook
             else:
                 repairs.append(f"cell {gid}: cell type changed, the released stub is used")
         elif cell.get("source") != ref.source or cell.metadata.get("nbgrader") != ref.metadata["nbgrader"] \
-                or cell.metadata.get("tags"):
+                or cell.metadata.get("tags", []) != ref.metadata.get("tags", []):
             repairs.append(f"cell {gid} was changed: the course's version is restored")
         cells.append(ref)
     for gid in order:

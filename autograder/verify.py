@@ -60,6 +60,7 @@ import io
 import json
 import re
 import sys
+import types
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -100,12 +101,11 @@ class BadReply(checks.CheckFailed):
 
 
 class VerifyTimeout(BaseException):
-    """A call of the student's function did not finish in the grader's time limit.
+    """A call of the student's function did not finish in the grader's time for it.
 
     A ``BaseException`` (the checks let it through, like :class:`Unverifiable`):
-    on a loaded machine a correct function can be slow, so the exercise keeps
-    the kernel's verdict (logged) instead of failing. Faking that verdict
-    needs tampering in the kernel, which :mod:`autograder.lint` catches.
+    the exercise fails with the reason. The grader's calls have a time budget
+    of their own, generous enough for correct code on a loaded machine.
     """
 
 
@@ -469,10 +469,13 @@ def write_back(original: Any, after: Any) -> None:
 class KernelProxy:
     """Stands for a student's function: each call runs in the kernel and returns data (and data objects)."""
 
-    def __init__(self, run_code: Callable[[str], str], target: str, name: str):
+    def __init__(self, run_code: Callable[[str], str], target: str, name: str, seen: set | None = None):
         self._run, self._target, self.__name__ = run_code, target, name
+        #: every library reference a check forbade while calling this function (or functions it returned)
+        self.forbidden_seen: set = set() if seen is None else seen
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        self.forbidden_seen.update(checks.current_forbidden())
         forbidden = [f"{r.__module__}:{r.__qualname__}" for r in checks.current_forbidden()]
         objs = data_objects((args, kwargs))
         payload = base64.b64encode(cloudpickle.dumps((args, kwargs, forbidden, objs))).decode()
@@ -495,14 +498,14 @@ class KernelProxy:
 
     def _handle(self, handle: str) -> KernelProxy:
         """A function the student's function returned, still in the kernel under ``handle``."""
-        return KernelProxy(self._run, handle, f"{self.__name__}(...)")
+        return KernelProxy(self._run, handle, f"{self.__name__}(...)", self.forbidden_seen)
 
     def _reply(self, payload: str) -> dict[str, Any]:
         """Run the call in the kernel and parse its JSON; a kernel that cannot answer fails the exercise."""
         try:
             text = self._run(f"__import__('autograder.remote', fromlist=['call']).call("
                              f"{self._target!r}, {payload!r})")
-        except TimeoutError as exc:  # slow, not wrong: grading time is the grader's to give, see VerifyTimeout
+        except TimeoutError as exc:  # the grader's time for this call ran out: the exercise fails (VerifyTimeout)
             raise VerifyTimeout(f"{self.__name__}: {exc}") from None
         except Exception as exc:  # noqa: BLE001 - the kernel runs the student's code: no answer is their failure
             raise BadReply(f"{self.__name__}: the kernel gave no answer when the grader called it "
@@ -522,10 +525,12 @@ class Verdict:
 
     test_id: str
     task: str
-    passed: bool | None  #: None: not judged here (the kernel's verdict stands; logged)
+    passed: bool  #: the grader's verdict; nothing the kernel printed changes it
     message: str
     #: "check": the hidden check, run here; "source": a forbidden construct in the student's cells (autograder.lint)
     by: str = "check"
+    #: the error a failure is shown as (the notebook's own, when its run already failed: a timeout stays a timeout)
+    ename: str = ""
 
 
 def hidden_calls(source: str) -> list[tuple[str, str, str]]:
@@ -547,6 +552,14 @@ def has_error(cell: dict) -> bool:
     return any(o.get("output_type") == "error" for o in cell.get("outputs", []))
 
 
+def kernel_error(cell: dict) -> tuple[str, str]:
+    """``(ename, message)`` of the first error a code cell's own run raised (a name the report knows)."""
+    err = next(o for o in cell.get("outputs", []) if o.get("output_type") == "error")
+    ename = str(err.get("ename", "Error"))
+    ename = ename if ename.isidentifier() else "Error"
+    return ename, re.sub(r"\x1b\[[0-9;]*m", "", str(err.get("evalue", "")))[:2000]
+
+
 def fail_cell(cell: dict, text: str, traceback: list[str]) -> None:
     """Make a test cell fail with ``text`` (a ``CheckFailed`` error output), unless it failed already."""
     if not has_error(cell):
@@ -554,18 +567,21 @@ def fail_cell(cell: dict, text: str, traceback: list[str]) -> None:
                                                            traceback=traceback))
 
 
-def verify_notebook(cells: list, lesson: str, run_code, cwd: Path) -> list[Verdict]:
-    """Run the hidden checks of ``lesson``'s verifiable exercises against the live kernel.
+def verify_notebook(cells: list, lesson: str, run_code, cwd: Path, secret: bytes) -> list[Verdict]:
+    """Judge every graded exercise of ``lesson`` against the live kernel, in this (the grader's) process.
 
     ``cells`` are the notebook's cells; ``run_code(code) -> str`` evaluates an
     expression in the kernel and returns its value (a string). ``cwd`` is the
-    notebook's folder (it names the student, who seeds the hidden inputs).
+    notebook's folder (it names the student) and ``secret`` the course secret:
+    together they seed the hidden inputs. One verdict per hidden check call;
+    every fault while judging is a failed verdict with its reason.
     """
     from .lint import lint_notebook
 
     module = checks_module(lesson)
     verifiable = set(getattr(module, "VERIFIED_OUTSIDE", ()))
     findings = lint_notebook(cells)
+    codes = student_code(cells)
     verdicts = []
     for cell in cells:
         meta = cell.get("metadata", {}).get("nbgrader", {})
@@ -575,28 +591,113 @@ def verify_notebook(cells: list, lesson: str, run_code, cwd: Path) -> list[Verdi
             flagged = [f for f in findings if f.task in (None, task)]
             if flagged:  # judged from the source the grader holds, before any of the student's code is called
                 verdicts.append(Verdict(meta["grade_id"], task, False, flagged[0].message(), by="source"))
-                continue
-            if task not in verifiable:
-                continue
-            if has_error(cell):
-                continue  # the kernel's run already failed it: judging again could only agree, slowly
-            check = getattr(module, f"check_{task}")
-            proxy = KernelProxy(run_code, fn_name, fn_name)
-            try:
-                with contextlib.redirect_stdout(io.StringIO()):
-                    check(proxy, rng=hidden_rng(rng_task, cwd))
-                verdicts.append(Verdict(meta["grade_id"], task, True, "passed outside the kernel"))
-            except checks.CheckFailed as exc:
-                verdicts.append(Verdict(meta["grade_id"], task, False, str(exc)))
-            except VerifyTimeout as exc:
-                verdicts.append(Verdict(meta["grade_id"], task, None, f"not judged outside the kernel: {exc}"))
-            except Unverifiable as exc:
-                # every graded exercise's answer is data or a data object (tests/test_verify.py): anything
-                # else is the student's doing, and letting the kernel's verdict stand would let it fake one
+            elif task not in verifiable:
                 verdicts.append(Verdict(meta["grade_id"], task, False,
-                                        f"{task} cannot be judged: {exc}. Return plain numbers, arrays, lists, "
-                                        "dicts or the course library's own objects"))
-            except Exception as exc:  # noqa: BLE001 - fail closed: a fault here must not leave the kernel's verdict
-                verdicts.append(Verdict(meta["grade_id"], task, False,
-                                        f"the grader could not judge {task}: {type(exc).__name__}: {exc}"[:600]))
+                                        f"the grader has no check of its own for {task}, so it cannot score it"))
+            elif has_error(cell):  # it failed in the notebook already: a failure is never worth judging again
+                ename, message = kernel_error(cell)
+                verdicts.append(Verdict(meta["grade_id"], task, False, message, ename=ename))
+            else:
+                proxy = KernelProxy(run_code, fn_name, fn_name)
+                verdict = judge_task(module, task, meta["grade_id"], proxy, hidden_rng(rng_task, cwd, secret))
+                verdicts.append(copied_reference(verdict, proxy.forbidden_seen, codes) or verdict)
     return verdicts
+
+
+def student_code(cells: list) -> list[types.CodeType]:
+    """Every code object in the cells the student owns, as the grader compiles them itself.
+
+    Nested functions, lambdas and class bodies are included, and so is code
+    held in a string constant (text that compiles, e.g. for ``exec``): a copy
+    of the library hidden there is found as well. A cell that does not compile
+    here gives nothing (the source reading reports one that cannot be read).
+    """
+    from .lint import python_source, student_owned
+
+    roots = []
+    for cell in cells:
+        if student_owned(cell)[0]:
+            with contextlib.suppress(Exception):
+                roots.append(compile(python_source(cell.get("source", ""))[0], "<cell>", "exec"))
+    out, stack = [], roots
+    while stack:
+        code = stack.pop()
+        out.append(code)
+        for const in code.co_consts:
+            if isinstance(const, types.CodeType):
+                stack.append(const)
+            elif isinstance(const, str) and len(const) < 200_000 and ("def " in const or "lambda" in const):
+                with contextlib.suppress(Exception):
+                    stack.append(compile(const, "<string>", "exec"))
+    return out
+
+
+def copied_reference(verdict: Verdict, references: set, codes: list[types.CodeType]) -> Verdict | None:
+    """A failed verdict if the student's code holds a copy of one of ``references`` (by what the code does)."""
+    prints = {checks.code_fingerprint(r.__code__): r for r in references
+              if checks.copy_fingerprints([r])}
+    for code in codes:
+        ref = prints.get(checks.code_fingerprint(code))
+        if ref is not None:
+            return Verdict(verdict.test_id, verdict.task, False,
+                           f"{verdict.task}: your {code.co_name} is a copy of the course library's own "
+                           f"{ref.__module__}.{ref.__qualname__} (the same instructions): write it yourself.",
+                           by="source")
+    return None
+
+
+def judge_task(module, task: str, test_id: str, proxy: KernelProxy, rng: np.random.Generator) -> Verdict:
+    """Run ``check_<task>`` here on the student's function (through ``proxy``); any fault fails it, with the reason."""
+    check = getattr(module, f"check_{task}")
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            check(proxy, rng=rng)
+        return Verdict(test_id, task, True, "passed the grader's own run of the hidden tests")
+    except checks.CheckFailed as exc:
+        return Verdict(test_id, task, False, str(exc))
+    except VerifyTimeout as exc:
+        return Verdict(test_id, task, False, f"{task} could not be judged in the grader's time: {exc}")
+    except Unverifiable as exc:
+        # every graded exercise's answer is data or a data object (tests/test_verify.py)
+        return Verdict(test_id, task, False, f"{task} cannot be judged: {exc}. Return plain numbers, arrays, "
+                                             "lists, dicts or the course library's own objects")
+    except Exception as exc:  # noqa: BLE001 - fail closed: a fault here is a failed exercise, with its reason
+        return Verdict(test_id, task, False, f"the grader could not judge {task}: {type(exc).__name__}: {exc}"[:600])
+
+
+#: What a passing graded cell shows (its only output besides what the student's code printed).
+PASSED = "\u2714 {task}: passed (judged by the grader on hidden inputs)"
+
+
+def apply_verdicts(cells: list, verdicts: list[Verdict], fault: str | None = None) -> None:
+    """Make every graded cell's outputs say the grader's verdict, and nothing that could change it.
+
+    nbgrader scores a code cell from its outputs: an error or stderr anywhere
+    is 0, and an ``execute_result`` ahead of them wins. So every graded cell
+    is rewritten: a pass keeps only what the kernel printed to stdout, after
+    a line saying it passed; a failure starts with an error holding the
+    reason. A cell passes only when every hidden check in it has a passing
+    verdict and no ``fault`` (a judging failure for the whole notebook) was
+    given: no verdict is a failure too.
+    """
+    by_cell: dict[str, list[Verdict]] = {}
+    for v in verdicts:
+        by_cell.setdefault(v.test_id, []).append(v)
+    for cell in cells:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if cell.get("cell_type") != "code" or not meta.get("grade"):
+            continue
+        mine = by_cell.get(meta.get("grade_id"), [])
+        printed = [NotebookNode(output_type="stream", name="stdout", text=str(o.get("text", ""))[:20_000])
+                   for o in cell.get("outputs", []) if o.get("output_type") == "stream" and o.get("name") == "stdout"]
+        failed = [v for v in mine if v.passed is not True]
+        if not fault and mine and not failed:
+            text = "".join(PASSED.format(task=v.task) + "\n" for v in mine)
+            cell["outputs"] = [NotebookNode(output_type="stream", name="stdout", text=text), *printed]
+        else:
+            reason = fault or (failed[0].message if failed else
+                               "the grader found no hidden test to run in this cell, so it scores 0")
+            ename = "CheckFailed" if fault or not failed else failed[0].ename or "CheckFailed"
+            reason = reason or f"{ename} (no message)"
+            cell["outputs"] = [NotebookNode(output_type="error", ename=ename, evalue=reason,
+                                            traceback=[f"{ename}: {reason}"]), *printed]

@@ -13,6 +13,7 @@ import shutil
 
 import nbformat
 import pytest
+from conftest import require_sandbox
 
 from autograder import demo, mistakes, pipeline
 
@@ -23,6 +24,7 @@ SPY_LINE = "from backprop_lib.exercises import student_id; print('graded as', st
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
+    require_sandbox()
     root = tmp_path_factory.mktemp("class")
     subs = root / "submissions"
     expected = demo.build_class(subs, which="combined")
@@ -119,11 +121,12 @@ def test_feedback_never_shows_hidden_tests_or_tracebacks(graded, lesson):
         assert "hidden tests ran here" in text
 
 
-def test_hidden_tests_are_seeded_by_the_student_being_graded(graded):
+def test_the_graded_kernel_cannot_tell_which_student_it_runs(graded):
+    """The grader draws each student's hidden inputs itself (course secret + student): the kernel never knows."""
     _, run = graded
     nb = nbformat.read(run.instructor / "autograded" / "spy" / LESSON / f"{LESSON}.ipynb", as_version=4)
     printed = "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
-    assert "graded as spy" in printed
+    assert "graded as" in printed and "graded as spy" not in printed
 
 
 def test_a_file_that_is_not_a_notebook_is_rejected_with_a_reason(graded):
