@@ -28,8 +28,12 @@ finding.
 from __future__ import annotations
 
 import ast
+import functools
+import importlib.machinery
 import re
+import sys
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Iterable
 
 #: Modules a solution may not import: reflection, code objects, other threads and processes, the grader.
@@ -45,7 +49,17 @@ FORBIDDEN_MODULES = {
     "builtins": "replaces built-in functions", "runpy": "runs other code", "code": "runs code from strings",
     "codeop": "compiles code from strings", "contextvars": "changes the checks' context",
     "operator": "reaches attributes by name (attrgetter)", "IPython": "changes how cells run",
-    "autograder": "changes the grader",
+    "autograder": "changes the grader", "ipykernel": "changes how cells run", "jupyter_client": "talks to kernels",
+    "zmq": "talks to kernels", "traitlets": "changes the kernel's configuration", "tornado": "runs code later",
+    "asyncio": "runs code on other threads or later", "timeit": "runs code from strings",
+    "traceback": "reaches frames and their variables", "logging": "runs handlers on other threads",
+    "pdb": "starts a debugger", "bdb": "traces code", "trace": "traces code", "sysconfig": "reads the interpreter",
+    "unittest": "patches objects by name (mock.patch)", "weakref": "reaches objects by reflection",
+    "signal": "runs code on signals", "atexit": "runs code later", "sched": "runs code later",
+    "faulthandler": "reaches frames", "site": "changes imports", "pkgutil": "imports modules by name",
+    "zipimport": "imports code from archives", "shutil": "changes files", "tempfile": "writes files",
+    "socket": "opens connections", "select": "waits on sockets", "mmap": "maps memory",
+    "numexpr": "runs code from strings", "pandas": "runs code from strings (eval, query)",
 }
 #: Built-in names a solution may not use.
 FORBIDDEN_NAMES = {
@@ -62,13 +76,23 @@ FORBIDDEN_ATTRIBUTES = {
     "modules": "reaches loaded modules by name (sys.modules)", "_getframe": "reaches the caller's frame",
     "f_back": "reaches the caller's frame", "f_globals": "reaches a frame's variables",
     "f_locals": "reaches a frame's variables", "gi_frame": "reaches a frame", "tb_frame": "reaches a frame",
-    "fork": "runs code in another process", "system": "runs another program", "popen": "runs another program",
+    "system": "runs another program", "popen": "runs another program",
+    "instance": "reaches the kernel application (IPKernelApp.instance())", "shell": "reaches the IPython shell",
+    "kernel": "reaches the kernel", "tb_next": "reaches a frame", "f_code": "reaches a frame's code",
+    "gi_code": "reaches code", "cr_frame": "reaches a frame", "ag_frame": "reaches a frame",
     "attrgetter": "reaches attributes by name", "methodcaller": "calls methods by name",
     **{name: "reaches an object's internals" for name in (
         "__dict__", "__code__", "__globals__", "__builtins__", "__getattribute__", "__closure__", "__func__",
         "__wrapped__", "__subclasses__", "__mro__", "__bases__", "__self__", "__setattr__", "__delattr__")},
 }
-FORBIDDEN_ATTRIBUTE_PREFIXES = ("execv", "execl", "spawn", "posix_spawn")
+FORBIDDEN_ATTRIBUTE_PREFIXES = ("execv", "execl", "spawn", "posix_spawn", "fork")
+#: Functions that run code from a string: always refused (no exercise needs them)...
+STRING_EVALUATORS = {"sympify", "parse_expr"}
+#: ...and refused when given a string (``sp.S(1)`` and ``sp.lambdify(x, expr)`` are fine).
+STRING_EVALUATORS_IF_GIVEN_TEXT = {"S", "lambdify"}
+#: The attributes of ``sys`` a solution may read; any other reaches the interpreter's machinery.
+SAFE_SYS = {"float_info", "int_info", "maxsize", "version", "version_info", "byteorder", "platform",
+            "stdout", "stderr", "float_repr_style", "hash_info", "implementation", "getsizeof", "getrecursionlimit"}
 #: IPython magics a student may use (``%timeit``); any other magic or ``!command`` may run other code.
 SAFE_MAGICS = {"timeit", "time", "matplotlib", "precision"}
 #: Names the course's own cells bind that a student may not rebind.
@@ -108,7 +132,23 @@ def _forbidden_module(name: str) -> str | None:
     for module, why in FORBIDDEN_MODULES.items():
         if name == module or name.startswith(module + "."):
             return f"imports {name} ({why})"
+    if name and not name.startswith(".") and not _installed(name.split(".")[0]):
+        return (f"imports {name}, which is not part of the course's environment "
+                "(a module the notebook writes itself runs code the grader cannot read)")
     return None
+
+
+@functools.lru_cache(maxsize=None)
+def _installed(top: str) -> bool:
+    """Whether ``top`` is a module of the interpreter or its site-packages (never the current folder)."""
+    if top in sys.builtin_module_names or top in sys.stdlib_module_names or top == "backprop_lib":
+        return True
+    repo = Path(__file__).resolve().parent.parent
+    paths = [p for p in sys.path if p and Path(p).resolve() not in (repo, Path.cwd().resolve())]
+    try:
+        return importlib.machinery.PathFinder.find_spec(top, paths) is not None
+    except (ImportError, ValueError):
+        return False
 
 
 def _root_name(node: ast.AST) -> str | None:
@@ -134,12 +174,19 @@ def python_source(cell_source: str) -> tuple[str, list[str]]:
 
 
 def parse_cell(source: str) -> tuple[ast.AST | None, list[str]]:
-    """The cell's syntax tree (None if it does not parse) and the findings from its magics."""
-    code, magic_findings = python_source(source)
+    """The cell's syntax tree (None if it does not parse) and the findings from its magics.
+
+    Fails closed: a cell the grader cannot read for any reason but a plain
+    syntax error (which the kernel cannot run either), e.g. an expression so
+    deep that parsing it overflows the stack, is itself a finding.
+    """
     try:
+        code, magic_findings = python_source(source)
         return ast.parse(code), magic_findings
     except SyntaxError:
-        return None, magic_findings
+        return None, []
+    except Exception as exc:  # noqa: BLE001 - RecursionError, MemoryError, a transformer's own failure
+        return None, [f"cannot be read by the grader ({type(exc).__name__}), so it cannot be checked"]
 
 
 def inspect_cell(source: str, parsed: tuple[ast.AST | None, list[str]],
@@ -151,6 +198,7 @@ def inspect_cell(source: str, parsed: tuple[ast.AST | None, list[str]],
     """
     tree, magic_findings = parsed
     out = [(1, what) for what in magic_findings]
+    aliases_of_modules = _module_variables(tree, modules) if tree is not None else set()
     if "get_ipython" in source:
         out.append((1 + source[: source.index("get_ipython")].count("\n"), "uses get_ipython (changes how cells run)"))
     if tree is None:
@@ -181,6 +229,13 @@ def inspect_cell(source: str, parsed: tuple[ast.AST | None, list[str]],
                 out.append((line, f"uses {node.id} ({FORBIDDEN_NAMES[node.id]})"))
             if isinstance(node.ctx, (ast.Store, ast.Del)) and PROTECTED.match(node.id):
                 out.append((line, f"rebinds {node.id}, which the checks use"))
+        elif isinstance(node, ast.Call):
+            name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+            name = modules.get(name, name).rsplit(".", 1)[-1]  # `from sympy import lambdify as L`
+            given_text = any(isinstance(sub, ast.JoinedStr) or isinstance(sub, ast.Constant) and isinstance(sub.value, str)
+                             for arg in [*node.args, *(k.value for k in node.keywords)] for sub in ast.walk(arg))
+            if name in STRING_EVALUATORS or name in STRING_EVALUATORS_IF_GIVEN_TEXT and given_text:
+                out.append((line, f"calls {name} (runs code from a string)"))
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and PROTECTED.match(node.name):
             out.append((line, f"redefines {node.name}, which the checks use"))
         elif isinstance(node, ast.Attribute):
@@ -191,8 +246,34 @@ def inspect_cell(source: str, parsed: tuple[ast.AST | None, list[str]],
             root = _root_name(node)
             module = modules.get(root) if root else None
             if module is not None and isinstance(node.ctx, (ast.Store, ast.Del)):
-                out.append((line, f"changes {ast.unparse(node)}, an attribute of the module {module}"))
+                out.append((line, f"changes {_shown(node)}, an attribute of the module {module}"))
+            if module == "sys" and isinstance(node.value, ast.Name) and node.attr not in SAFE_SYS | FORBIDDEN_ATTRIBUTES.keys():
+                out.append((line, f"uses sys.{node.attr} (reaches the interpreter's machinery)"))
+        elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            # a module held in a variable and changed through it: `m = backprop_lib.checks; m.compare = ...`
+            for target in (node.targets if isinstance(node, ast.Assign) else [node.target]):
+                for sub in ast.walk(target):
+                    if isinstance(sub, ast.Attribute) and isinstance(sub.ctx, ast.Store) and \
+                            _root_name(sub) in aliases_of_modules:
+                        out.append((line, f"changes {_shown(sub)}, an attribute of a module"))
     return sorted(set(out))
+
+
+def _shown(node: ast.AST) -> str:
+    """Source text of a small node for a message (never fails, never long)."""
+    try:
+        return ast.unparse(node)[:80]
+    except Exception:  # noqa: BLE001 - a node too deep to print
+        return "an attribute"
+
+
+def _module_variables(tree: ast.AST, modules: dict[str, str]) -> set[str]:
+    """Names bound to a module or to an attribute path starting at one (``m = backprop_lib.checks``)."""
+    out = set(modules)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and _root_name(node.value) in out | set(modules):
+            out.update(t.id for t in node.targets if isinstance(t, ast.Name))
+    return out
 
 
 def student_owned(cell: dict[str, Any]) -> tuple[bool, str | None]:

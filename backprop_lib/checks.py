@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import dis
 import sys
+import types
 import warnings
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
@@ -82,15 +84,68 @@ def current_forbidden() -> tuple[Callable[..., Any], ...]:
     return _FORBIDDEN.get()
 
 
+#: A reference shorter than this many instructions (as :func:`code_fingerprint` counts them) is recognised
+#: only as itself, never by a copy of its code: code that short is written the same way by anyone (lesson 07's
+#: one-line Xavier and He initialisations are 14 and 16, and the reference solutions match them exactly).
+MIN_COPY_INSTRUCTIONS = 24
+
+
+#: Instructions that say nothing about what code does (bookkeeping of the interpreter).
+_NOISE = {"CACHE", "RESUME", "PRECALL", "NOP", "EXTENDED_ARG", "KW_NAMES"}
+#: Instructions the compiler picks by context (a module imported in the same file or not): one name for each.
+_SAME = {"LOAD_METHOD": "LOAD_ATTR", "CALL_METHOD": "CALL"}
+
+
+def code_fingerprint(code: types.CodeType) -> tuple[Any, ...]:
+    """What a function's code *does*: its instructions and the names and constants they use, nested code too.
+
+    Not where it is (file, first line, line table), not the names of its local
+    variables (by slot), not its docstring, not jump offsets, not the
+    interpreter's bookkeeping, and ``obj.method()`` compiled either way: a copy
+    of a library function pasted into a notebook, shifted, with its locals
+    renamed, has the same fingerprint.
+    """
+    out = []
+    for ins in dis.get_instructions(code):
+        if ins.opname in _NOISE:
+            continue
+        name = _SAME.get(ins.opname, ins.opname)
+        if ins.opcode in dis.hasjrel or ins.opcode in dis.hasjabs:
+            arg: Any = None
+        elif ins.opcode in dis.haslocal or ins.opcode in dis.hasfree:
+            arg = ins.arg
+        elif isinstance(ins.argval, types.CodeType):
+            arg = code_fingerprint(ins.argval)
+        elif ins.opcode in dis.hasconst:
+            arg = (type(ins.argval).__name__, repr(ins.argval))
+        else:
+            arg = ins.argval if isinstance(ins.argval, (str, int, type(None))) else repr(ins.argval)
+        out.append((name, arg))
+    return (code.co_argcount, code.co_kwonlyargcount, tuple(out))
+
+
+def copy_fingerprints(references: Iterable[Callable[..., Any]]) -> set[tuple[Any, ...]]:
+    """Fingerprints by which copies of ``references`` are recognised (those long enough to tell)."""
+    out = set()
+    for ref in references:
+        code = getattr(ref, "__code__", None)
+        fingerprint = code_fingerprint(code) if code is not None else None
+        if fingerprint is not None and len(fingerprint[2]) >= MIN_COPY_INSTRUCTIONS:
+            out.add(fingerprint)
+    return out
+
+
 @contextlib.contextmanager
 def forbid(references: Iterable[Callable[..., Any]]) -> Iterator[None]:
-    """Raise inside the block as soon as any of ``references`` is called.
+    """Raise inside the block as soon as any of ``references``, or a copy of one, is called.
 
-    Detection is by code object (through ``sys.setprofile``), so it also
-    catches a reference imported under another name.
+    Detection is through ``sys.setprofile``: by code object, so a reference
+    imported under another name is caught, and by :func:`code_fingerprint`,
+    so a copy of its source (pasted, shifted, renamed) is caught too.
     """
     references = tuple(references)
     codes = {getattr(r, "__code__", None) for r in references} - {None}
+    prints = copy_fingerprints(references)
     token = _FORBIDDEN.set(references)
     if not codes:
         try:
@@ -98,10 +153,17 @@ def forbid(references: Iterable[Callable[..., Any]]) -> Iterator[None]:
         finally:
             _FORBIDDEN.reset(token)
         return
+    seen: dict[int, tuple[types.CodeType, bool]] = {}
 
     def profiler(frame: Any, event: str, arg: Any) -> None:
-        if event == "call" and frame.f_code in codes:
-            raise _ReferenceCalled(frame.f_code.co_name)
+        if event != "call":
+            return
+        code = frame.f_code
+        known = seen.get(id(code))
+        if known is None or known[0] is not code:
+            known = seen[id(code)] = (code, code in codes or code_fingerprint(code) in prints)
+        if known[1]:
+            raise _ReferenceCalled(code.co_name)
 
     previous = sys.getprofile()
     sys.setprofile(profiler)
@@ -126,8 +188,8 @@ def call_student(fn: Callable[..., Any], name: str, *args: Any,
         with quiet(), forbid(forbidden):
             return fn(*args, **kwargs)
     except _ReferenceCalled as exc:
-        raise CheckFailed(f"{name} calls the course library's own {exc} instead of computing "
-                          "the answer itself: write the formula in your own code.") from None
+        raise CheckFailed(f"{name} calls the course library's own {exc} (or a copy of its code) instead of "
+                          "computing the answer itself: write the formula in your own code.") from None
     except NotImplementedError:
         raise CheckFailed(f"{name} is not implemented yet: replace the "
                           "`raise NotImplementedError(...)` line with your code, then run its cell.") from None

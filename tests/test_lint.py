@@ -74,6 +74,22 @@ TAMPERING = {
     "changes a check's module": "import backprop_lib.exercises.lesson01 as l\nl.compare = print",
     "builds functions": "import types",
     "loads pickles": "import pickle",
+    # stepped around the first version of this reading (each was shown to work through the grader)
+    "patches a module held in a variable": "import backprop_lib\nm = backprop_lib.checks\nm.call_student = print",
+    "timeit runs a string": "import timeit\ntimeit.timeit('1', number=1)",
+    "sympify runs a string": "import sympy\nsympy.sympify('1 + 1')",
+    "sympify imported bare": "from sympy import sympify as s\ns('x')",
+    "S given a string": "import sympy as sp\nsp.S('__import__(1)')",
+    "lambdify given a string": "import sympy as sp\nf = sp.lambdify([], 'x')",
+    "asyncio threads": "import asyncio",
+    "logging threads": "import logging.handlers",
+    "os.forkpty": "import os\nos.forkpty()",
+    "traceback locals": "import traceback",
+    "the kernel application": "from ipykernel.kernelapp import IPKernelApp\nIPKernelApp.instance()",
+    "mock.patch by name": "from unittest import mock",
+    "a module the notebook wrote itself": "open('helper.py', 'w').write('x = 1')\nimport helper",
+    "sys.path": "sys.path.insert(0, '.')",
+    "a sum too long to parse": "x = " + " + ".join(["1"] * 20000),
 }
 
 
@@ -97,6 +113,9 @@ HARMLESS = [
     "def central_difference(f, x, h=1e-5):\n    return (f(x + h) - f(x - h)) / (2 * h)",
     "result = checks.fmt(1.0)\nv = gradcheck.rel_error(1.0, 1.0)",
     "from backprop_lib.exercises import student_id\nprint('graded as', student_id())",
+    "import sympy as sp\nx = sp.Symbol('x')\nf = sp.lambdify(x, sp.sin(x) * sp.S(2))",
+    "import sympy as sp\nhalf = sp.S(1) / 2 + sp.S.Half",
+    "print(sys.float_info.epsilon, sys.maxsize)",
 ]
 
 

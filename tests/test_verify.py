@@ -23,7 +23,8 @@ from jupyter_client.manager import start_new_kernel
 
 from autograder import demo, mistakes
 from autograder.pipeline import lessons
-from autograder.verify import BadReply, KernelProxy, Unverifiable, checks_module, decode, field_value
+from autograder.verify import (BadReply, KernelProxy, Unverifiable, Verdict, checks_module, copied_reference, decode,
+                               field_value, student_code)
 from backprop_lib import engine, xor
 from backprop_lib.checks import CheckFailed, call_student
 from backprop_lib.engine import Value
@@ -58,17 +59,48 @@ def kernel():
     km.shutdown_kernel(now=True)
 
 
-def verify(kernel, lesson, task, source, seed=3):
+def verify(kernel, lesson, task, source, seed=3) -> KernelProxy:
     run, evaluate = kernel
     run(source)
     check = getattr(checks_module(lesson), f"check_{task}")
+    proxy = KernelProxy(evaluate, task, task)
     with contextlib.redirect_stdout(io.StringIO()):
-        check(KernelProxy(evaluate, task, task), rng=np.random.default_rng(seed))
+        check(proxy, rng=np.random.default_rng(seed))
+    return proxy
+
+
+def solution_cell(task: str, source: str) -> dict:
+    return {"cell_type": "code", "source": source, "metadata": {"nbgrader": {"solution": True, "grade_id": task}}}
 
 
 @pytest.mark.parametrize("lesson, task", VERIFIED)
 def test_reference_solution_passes_when_judged_outside_the_kernel(kernel, lesson, task):
-    verify(kernel, lesson, task, demo.solution_sources(lesson)[task])
+    source = demo.solution_sources(lesson)[task]
+    proxy = verify(kernel, lesson, task, source)
+    # ...and is not taken for a copy of what its exercise forbids
+    passed = Verdict(f"test_{task}", task, True, "")
+    assert copied_reference(passed, proxy.forbidden_seen, student_code([solution_cell(task, source)])) is None
+    # what the check forbids is what the exercise's text says it forbids (autograder.preprocessors.StateForbidden)
+    forbidden = {f"{r.__module__}.{r.__qualname__}".removeprefix("backprop_lib.") for r in proxy.forbidden_seen}
+    assert forbidden == set(checks_module(lesson).FORBIDDEN_REFERENCES[task])
+
+
+def test_a_pasted_copy_of_the_reference_is_recognised_however_it_is_moved_or_renamed():
+    """The copy starts on another line, its locals are renamed, its docstring changed: it is still the reference."""
+    source = ("import numpy as np\nH = 1e-5\n\n\ndef central_difference(g, point, h=H):\n    'my own'\n"
+              "    point = np.asarray(point, dtype=np.float64)\n    with np.errstate(all='ignore'):\n"
+              "        return (np.asarray(g(point + h), dtype=np.float64)\n"
+              "                - np.asarray(g(point - h), dtype=np.float64)) / (2.0 * h)\n")
+    from backprop_lib import gradcheck
+    verdict = Verdict("test_central_difference", "central_difference", True, "")
+    found = copied_reference(verdict, {gradcheck.central_difference}, student_code([solution_cell("x", source)]))
+    assert found is not None and not found.passed and "a copy of the course library's own" in found.message
+    hidden_in_a_string = f"code = {source!r}"
+    assert copied_reference(verdict, {gradcheck.central_difference},
+                            student_code([solution_cell("x", hidden_in_a_string)])) is not None
+    written = "import numpy as np\n\ndef central_difference(f, x, h=1e-5):\n    return (f(x + h) - f(x - h)) / (2 * h)\n"
+    assert copied_reference(verdict, {gradcheck.central_difference},
+                            student_code([solution_cell("x", written)])) is None
 
 
 @pytest.mark.parametrize("mistake", [m for m in mistakes.all_mistakes() if (m.lesson, m.task) in VERIFIED],

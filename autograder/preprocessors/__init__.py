@@ -2,6 +2,7 @@
 
 * :class:`NameStubs` (generate_assignment): stubs name their exercise.
 * :class:`MarkSelfChecks` (generate_assignment): Run All goes on past a failing self-check.
+* :class:`StateForbidden` (generate_assignment): each exercise names the library functions it may not use.
 * :class:`ResilientExecute` (autograde): a dying kernel costs one cell, not the notebook.
 * :class:`RedactTests` (generate_feedback): no hidden tests, no tracebacks into test code.
 * :class:`OfflineFeedback` (generate_feedback): maths without internet, long lines wrapped.
@@ -13,6 +14,7 @@ from .name_stubs import NameStubs
 from .offline_feedback import OfflineFeedback
 from .redact_tests import HIDDEN_NOTE, RedactTests, explain_error, redact_outputs, strip_hidden
 from .resilient_execute import ResilientExecute
+from .state_forbidden import StateForbidden
 
 __all__ = ["HIDDEN_NOTE", "LintSolutions", "MarkSelfChecks", "NameStubs", "OfflineFeedback", "RedactTests",
-           "ResilientExecute", "explain_error", "redact_outputs", "strip_hidden"]
+           "ResilientExecute", "StateForbidden", "explain_error", "redact_outputs", "strip_hidden"]

@@ -12,8 +12,8 @@ from typing import Any, Callable, NamedTuple
 import numpy as np
 import sympy as sp
 
+from .. import activations, gradcheck
 from ..activations import sigmoid as _sig
-from .. import gradcheck
 from ..checks import CheckFailed, call_student, check_derivative, compare, passed
 from ..symbolic import Symbolic, sigmoid, to_numpy
 from . import pick_rng, random_shape
@@ -120,7 +120,8 @@ def check_sigmoid_prime(fn: Callable[..., Any], rng: np.random.Generator | None 
     forward = Symbolic(lambda z: sigmoid(z), "z")
     cases = [{"z": _inputs(rng, -6.0, 6.0, hidden)} for _ in range(3 if hidden else 1)]
     cases.append({"z": np.array([-30.0, -8.0, 0.0, 8.0, 30.0])})
-    check_derivative(fn, forward, "z", cases, name="sigmoid_prime", mistakes=SIGMOID_MISTAKES)
+    check_derivative(fn, forward, "z", cases, name="sigmoid_prime", mistakes=SIGMOID_MISTAKES,
+                     forbidden=[activations.sigmoid_prime, Symbolic.grad])
 
 
 # --- Exercise 3: composite_derivative ----------------------------------------------
@@ -150,11 +151,11 @@ def check_composite_derivative(fn: Callable[..., Any], rng: np.random.Generator 
         x = _inputs(rng, max(inner.low, -1.5), min(inner.high, 1.5), hidden)
         f_prime, g, g_prime = _numpy_fn(outer, True), _numpy_fn(inner), _numpy_fn(inner, True)
         label = f"{name}({f_prime.__name__}, {g.__name__}, {g_prime.__name__})"
-        dydx = call_student(fn, name, f_prime, g, g_prime)
+        dydx = call_student(fn, name, f_prime, g, g_prime, forbidden=[Symbolic.grad])
         if not callable(dydx):
             raise CheckFailed(f"{label} should return a function of x (define one inside and return it), "
                               f"but it returned {type(dydx).__name__}")
-        got = call_student(dydx, f"the function returned by {label}", x)
+        got = call_student(dydx, f"the function returned by {label}", x, forbidden=[Symbolic.grad])
         inputs = {"f_prime": f_prime, "g": g, "g_prime": g_prime, "x": x}
         compare(f"{label}(x), the derivative of {outer.name}({inner.name}(x)),",
                 composite.grad("x")(x), got, inputs, mistakes=mistakes)
@@ -195,4 +196,15 @@ def check_dL_dw(fn: Callable[..., Any], rng: np.random.Generator | None = None) 
         shape = random_shape(rng) if hidden else (4,)
         cases.append({"w": rng.normal(0, 1.5, shape), "x": rng.normal(0, 1.5, shape),
                       "b": rng.normal(0, 1, shape), "y": rng.uniform(0, 1, shape)})
-    check_derivative(fn, NEURON_LOSS, "w", cases, name="dL_dw", mistakes=DL_DW_MISTAKES)
+    check_derivative(fn, NEURON_LOSS, "w", cases, name="dL_dw", mistakes=DL_DW_MISTAKES,
+                     forbidden=[Symbolic.grad, activations.sigmoid_prime])
+
+
+#: The course library's own functions each exercise may not use, not even copied: its check forbids
+#: them, and the exercise's text says so (tests/test_verify.py checks the two agree).
+FORBIDDEN_REFERENCES = {
+    "central_difference": ("gradcheck.central_difference",),
+    "sigmoid_prime": ("activations.sigmoid_prime", "symbolic.Symbolic.grad"),
+    "composite_derivative": ("symbolic.Symbolic.grad",),
+    "dL_dw": ("activations.sigmoid_prime", "symbolic.Symbolic.grad"),
+}

@@ -507,3 +507,18 @@ def _judge_grads(name: str, recipe: Recipe, order: list[Value], expected: list[f
 #: topological_order returns is the grader's own node, and the grads backward_pass
 #: sets in the kernel come back onto the grader's nodes.
 VERIFIED_OUTSIDE = ('mul_backward', 'pow_backward', 'sigmoid_backward', 'topological_order', 'backward_pass')
+
+
+#: The course library's own functions each exercise may not use, not even copied: its check forbids
+#: them, and the exercise's text says so (tests/test_verify.py checks the two agree).
+FORBIDDEN_REFERENCES = {
+    "mul_backward": ("engine.Value.backward", "engine.Value.zero_grad", "engine.local_derivatives",
+        "engine.topological_order", "engine.trace"),
+    "pow_backward": ("engine.Value.backward", "engine.Value.zero_grad", "engine.local_derivatives",
+        "engine.topological_order", "engine.trace"),
+    "sigmoid_backward": ("activations.sigmoid_prime", "engine.Value.backward", "engine.Value.zero_grad",
+        "engine.local_derivatives", "engine.topological_order", "engine.trace"),
+    "topological_order": ("engine.Value.backward", "engine.Value.zero_grad", "engine.local_derivatives",
+        "engine.topological_order", "engine.trace"),
+    "backward_pass": ("engine.Value.backward",),
+}

@@ -358,3 +358,15 @@ def check_gd_step(fn: Callable[..., Any], rng: np.random.Generator | None = None
 #: Exercises whose hidden tests the grader re-runs outside the student's kernel
 #: (autograder/verify.py): all of them.
 VERIFIED_OUTSIDE = ('neuron_forward', 'bce_loss', 'bce_delta', 'neuron_grads', 'gd_step')
+
+
+#: The course library's own functions each exercise may not use, not even copied: its check forbids
+#: them, and the exercise's text says so (tests/test_verify.py checks the two agree).
+FORBIDDEN_REFERENCES = {
+    "neuron_forward": ("activations.sigmoid", "layers.dense_forward"),
+    "bce_loss": ("losses.binary_cross_entropy", "losses.binary_cross_entropy_with_logits"),
+    "bce_delta": ("losses.binary_cross_entropy", "losses.binary_cross_entropy_with_logits"),
+    "neuron_grads": ("layers.dense_backward", "layers.dense_param_grads", "losses.binary_cross_entropy",
+        "losses.binary_cross_entropy_with_logits", "mlp.backward", "mlp.loss_and_grads"),
+    "gd_step": ("mlp.sgd_step",),
+}

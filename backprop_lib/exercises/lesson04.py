@@ -355,3 +355,17 @@ def check_grad_b(fn: Callable[..., Any], rng: np.random.Generator | None = None)
 #: Exercises whose hidden tests the grader re-runs outside the student's kernel
 #: (autograder/verify.py): all of them.
 VERIFIED_OUTSIDE = ('delta_output', 'delta_hidden', 'grad_W', 'grad_b')
+
+
+#: The course library's own functions each exercise may not use, not even copied: its check forbids
+#: them, and the exercise's text says so (tests/test_verify.py checks the two agree).
+FORBIDDEN_REFERENCES = {
+    "delta_output": ("layers.activation_backward", "layers.dense_activation_backward", "losses.mse", "mlp.backward",
+        "mlp.loss_and_grads"),
+    "delta_hidden": ("layers.activation_backward", "layers.dense_activation_backward", "layers.dense_backward",
+        "mlp.backward", "mlp.loss_and_grads"),
+    "grad_W": ("layers.dense_activation_backward", "layers.dense_backward", "layers.dense_param_grads",
+        "mlp.backward", "mlp.loss_and_grads"),
+    "grad_b": ("layers.dense_activation_backward", "layers.dense_backward", "layers.dense_param_grads",
+        "mlp.backward", "mlp.loss_and_grads"),
+}

@@ -677,3 +677,25 @@ def check_grad_check(fn: Callable[..., Any], rng: np.random.Generator | None = N
 #: on a copy of its _Problem, whose call count comes back as data.
 VERIFIED_OUTSIDE = ('dense_forward', 'dense_backward', 'relu_backward', 'output_delta', 'network_gradients',
                     'grad_check')
+
+
+#: The course library's own functions each exercise may not use, not even copied: its check forbids
+#: them, and the exercise's text says so (tests/test_verify.py checks the two agree).
+FORBIDDEN_REFERENCES = {
+    "dense_forward": ("layers.activation_backward", "layers.activation_forward", "layers.dense_activation_backward",
+        "layers.dense_activation_forward", "layers.dense_backward", "layers.dense_forward",
+        "layers.dense_param_grads"),
+    "dense_backward": ("layers.activation_backward", "layers.activation_forward", "layers.dense_activation_backward",
+        "layers.dense_activation_forward", "layers.dense_backward", "layers.dense_forward",
+        "layers.dense_param_grads"),
+    "relu_backward": ("layers.activation_backward", "layers.activation_forward", "layers.dense_activation_backward",
+        "layers.dense_activation_forward", "layers.dense_backward", "layers.dense_forward",
+        "layers.dense_param_grads"),
+    "output_delta": ("layers.activation_backward", "layers.activation_forward", "layers.dense_activation_backward",
+        "layers.dense_activation_forward", "layers.dense_backward", "layers.dense_forward",
+        "layers.dense_param_grads"),
+    "network_gradients": ("gradcheck.check_gradients", "gradcheck.numerical_gradient", "mlp.backward", "mlp.forward",
+        "mlp.loss_and_grads"),
+    "grad_check": ("gradcheck.central_difference", "gradcheck.check_gradients", "gradcheck.check_sampled",
+        "gradcheck.max_rel_error", "gradcheck.numerical_gradient", "gradcheck.rel_error"),
+}

@@ -548,3 +548,19 @@ def check_xor_recipe(fn: Callable[..., Any], rng: np.random.Generator | None = N
     elif sweep.n_solved == 0:
         lines.append("  likely cause: too few epochs for this learning rate")
     raise CheckFailed("\n".join(lines))
+
+
+#: The course library's own functions each exercise may not use, not even copied: its check forbids
+#: them, and the exercise's text says so (tests/test_verify.py checks the two agree).
+FORBIDDEN_REFERENCES = {
+    "forward": ("xor.gradients", "xor.predict", "xor.train_loop", "xor.train_many", "xor.train_one",
+        "xor_net.backward", "xor_net.epochs_to_solve", "xor_net.forward", "xor_net.train", "xor_net.train_step"),
+    "backward": ("xor.gradients", "xor.predict", "xor.train_loop", "xor.train_many", "xor.train_one",
+        "xor_net.backward", "xor_net.epochs_to_solve", "xor_net.forward", "xor_net.train", "xor_net.train_step"),
+    "train_step": ("xor.gradients", "xor.predict", "xor.train_loop", "xor.train_many", "xor.train_one",
+        "xor_net.epochs_to_solve", "xor_net.train", "xor_net.train_step"),
+    "train": ("xor.gradients", "xor.predict", "xor.train_loop", "xor.train_many", "xor.train_one",
+        "xor_net.epochs_to_solve", "xor_net.train"),
+    "xor_recipe": ("xor.gradients", "xor.predict", "xor.train_loop", "xor.train_many", "xor.train_one",
+        "xor_net.backward", "xor_net.epochs_to_solve", "xor_net.forward", "xor_net.train", "xor_net.train_step"),
+}

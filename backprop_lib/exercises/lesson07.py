@@ -429,3 +429,19 @@ def check_clip_by_norm(fn: Callable[..., Any], rng: np.random.Generator | None =
                     text = str(failure).split("\n  likely cause:")[0]
                     raise CheckFailed(text + (f"\n  likely cause: {named}" if named else "")) from None
     passed(name, len(cases), "every array scaled by max_norm / norm when norm > max_norm, unchanged otherwise")
+
+
+#: The course library's own functions each exercise may not use, not even copied: its check forbids
+#: them, and the exercise's text says so (tests/test_verify.py checks the two agree).
+FORBIDDEN_REFERENCES = {
+    "chain_gradient": ("grad_flow.chain_gradient", "grad_flow.clip_by_norm", "grad_flow.global_norm",
+        "grad_flow.he_init", "grad_flow.layer_grad_norms", "grad_flow.xavier_init", "mlp.init_params"),
+    "layer_grad_norms": ("grad_flow.chain_gradient", "grad_flow.clip_by_norm", "grad_flow.global_norm",
+        "grad_flow.he_init", "grad_flow.layer_grad_norms", "grad_flow.xavier_init", "mlp.init_params"),
+    "xavier_init": ("grad_flow.chain_gradient", "grad_flow.clip_by_norm", "grad_flow.global_norm",
+        "grad_flow.he_init", "grad_flow.layer_grad_norms", "grad_flow.xavier_init", "mlp.init_params"),
+    "he_init": ("grad_flow.chain_gradient", "grad_flow.clip_by_norm", "grad_flow.global_norm", "grad_flow.he_init",
+        "grad_flow.layer_grad_norms", "grad_flow.xavier_init", "mlp.init_params"),
+    "clip_by_norm": ("grad_flow.chain_gradient", "grad_flow.clip_by_norm", "grad_flow.global_norm",
+        "grad_flow.he_init", "grad_flow.layer_grad_norms", "grad_flow.xavier_init", "mlp.init_params"),
+}

@@ -552,3 +552,19 @@ def check_l2_penalty(fn: Callable[..., Any], rng: np.random.Generator | None = N
 #: Exercises whose hidden tests the grader re-runs outside the student's kernel
 #: (autograder/verify.py): all of them, their inputs and outputs being data.
 VERIFIED_OUTSIDE = ('sgd_step', 'momentum_step', 'adam_step', 'should_stop', 'l2_penalty')
+
+
+#: The course library's own functions each exercise may not use, not even copied: its check forbids
+#: them, and the exercise's text says so (tests/test_verify.py checks the two agree).
+FORBIDDEN_REFERENCES = {
+    "sgd_step": ("mlp.sgd_step", "optim.Adam.update", "optim.Momentum.update", "optim.Optimizer.step",
+        "optim.SGD.update", "optim.train"),
+    "momentum_step": ("mlp.sgd_step", "optim.Adam.update", "optim.Momentum.update", "optim.Optimizer.step",
+        "optim.SGD.update", "optim.train"),
+    "adam_step": ("mlp.sgd_step", "optim.Adam.update", "optim.Momentum.update", "optim.Optimizer.step",
+        "optim.SGD.update", "optim.train"),
+    "should_stop": ("mlp.sgd_step", "optim.Adam.update", "optim.Momentum.update", "optim.Optimizer.step",
+        "optim.SGD.update", "optim.train"),
+    "l2_penalty": ("mlp.sgd_step", "optim.Adam.update", "optim.Momentum.update", "optim.Optimizer.step",
+        "optim.SGD.update", "optim.train"),
+}

@@ -494,3 +494,18 @@ def check_train_spirals(fn: Callable[..., Any], rng: np.random.Generator | None 
 #: Exercises whose hidden tests the grader re-runs outside the student's kernel
 #: (autograder/verify.py): all of them, their inputs and outputs being data.
 VERIFIED_OUTSIDE = ('softmax_cross_entropy', 'mlp_forward', 'mlp_backward', 'train_spirals')
+
+
+#: The course library's own functions each exercise may not use, not even copied: its check forbids
+#: them, and the exercise's text says so (tests/test_verify.py checks the two agree).
+FORBIDDEN_REFERENCES = {
+    "softmax_cross_entropy": ("activations.log_softmax", "activations.softmax", "losses.softmax_cross_entropy"),
+    "mlp_forward": ("layers.activation_backward", "layers.activation_forward", "layers.dense_activation_backward",
+        "layers.dense_activation_forward", "layers.dense_backward", "layers.dense_forward",
+        "layers.dense_param_grads", "mlp.backward", "mlp.forward", "mlp.loss_and_grads"),
+    "mlp_backward": ("layers.activation_backward", "layers.activation_forward", "layers.dense_activation_backward",
+        "layers.dense_activation_forward", "layers.dense_backward", "layers.dense_forward",
+        "layers.dense_param_grads", "mlp.backward", "mlp.forward", "mlp.loss_and_grads"),
+    "train_spirals": ("mlp.init_params", "mlp.sgd_step", "optim.Adam.update", "optim.Momentum.update",
+        "optim.Optimizer.step", "optim.SGD.update", "optim.train"),
+}
