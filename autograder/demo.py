@@ -1,6 +1,7 @@
 """A synthetic class, built from ``solutions/`` and ``course/``, with known scores.
 
-Students (per lesson): ``correct`` (the reference solutions), ``blank`` (the
+``make grade`` grades the ``small`` class: lesson 01 only, with the students
+below. Students (per lesson): ``correct`` (the reference solutions), ``blank`` (the
 student notebook untouched), ``raises`` (its first exercise raises when
 called), ``loops`` (its second exercise never returns: the cell timeout must
 stop it and the batch must finish), and students made of the typical mistakes
@@ -87,15 +88,23 @@ class Expected:
     feedback: tuple[str, ...] = ()
 
 
-def build_class(out: Path, which: str = "demo", only: list[str] | None = None) -> list[Expected]:
+#: The lesson of the small demo class (``make grade``): the whole loop in about two minutes.
+SMALL_DEMO_LESSON = "01_derivatives"
+
+
+def build_class(out: Path, which: str = "small", only: list[str] | None = None) -> list[Expected]:
     """Write a class of submissions to ``out/<student>/<lesson>/<lesson>.ipynb``.
 
-    ``which`` is ``"demo"``, ``"all"`` or ``"combined"`` (see the module
-    docstring). ``only`` restricts the lessons. Returns the expected scores.
+    ``which`` is ``"small"`` (lesson 01 only: the controls, one that raises,
+    one that loops, and one typical mistake per exercise), ``"demo"``,
+    ``"all"`` or ``"combined"`` (see the module docstring). ``only``
+    restricts the lessons. Returns the expected scores.
     """
     if out.exists():
         shutil.rmtree(out)
     expected: list[Expected] = []
+    if which == "small":
+        only, which = only or [SMALL_DEMO_LESSON], "demo"
     for lesson in only or lessons():
         points = graded_tasks(lesson)
         total = sum(points.values())
