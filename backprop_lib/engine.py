@@ -158,8 +158,9 @@ class Value:
             raise ZeroDivisionError(f"division by a Value equal to 0 ({other!r})")
 
         def _backward(dout: float) -> tuple[float, float]:
-            # d(a / b)/da = 1 / b, d(a / b)/db = -a / b**2.
-            return dout / b, -a / (b * b) * dout
+            # d(a / b)/da = 1 / b, d(a / b)/db = -a / b**2, computed as -(a / b) / b: b * b would
+            # underflow to 0 for |b| below about 1e-162, where the true derivative is merely huge (or inf).
+            return dout / b, -(a / b) / b * dout
 
         return Value(a / b, _parents=(self, other), op="/", _backward=_backward)
 
@@ -169,16 +170,43 @@ class Value:
                             "for x ** b with a Value b")
         k = float(k)
         a = self.data
-        if a == 0.0 and k < 1.0 and k != 0.0:
-            raise ZeroDivisionError(f"0 ** {k:g} has no finite derivative")
         if a < 0.0 and not k.is_integer():
             raise ValueError(f"a negative number ({a:g}) to a non-integer power ({k:g}) is not real")
 
         def _backward(dout: float) -> tuple[float]:
             # d(a ** k)/da = k * a ** (k - 1)  (and 0 for k = 0, where a ** k is the constant 1).
-            return ((k * a ** (k - 1.0) if k != 0.0 else 0.0) * dout,)
+            # At a = 0 with k < 1 (a square root at the origin) the derivative is infinite.
+            return ((k * _power(a, k - 1.0) if k != 0.0 else 0.0) * dout,)
 
-        return Value(a ** k, _parents=(self,), op=f"**{k:g}", _backward=_backward)
+        return Value(_power(a, k), _parents=(self,), op=f"**{k:g}", _backward=_backward)
+
+    def __rpow__(self, base: Number) -> Value:
+        """``base ** self`` for a plain number ``base > 0`` (or 0, for a positive exponent)."""
+        base, x = float(base), self.data
+        if base < 0.0 or base == 0.0 and x <= 0.0:
+            raise ValueError(f"{base:g} ** Value: the base must be positive (or 0 with a positive exponent)")
+        out = _power(base, x)
+
+        def _backward(dout: float) -> tuple[float]:
+            # d(base ** x)/dx = base ** x * log(base): the output times the log of the base (0 for base 0).
+            return ((out * math.log(base) if base > 0.0 else 0.0) * dout,)
+
+        return Value(out, _parents=(self,), op=f"{base:g}**", _backward=_backward)
+
+    # Comparisons look at the data, as in PyTorch (2 < Value(3) is True). Equality does not: a == b is
+    # whether they are the same node, as in micrograd, because graph code (a topological order, a set of
+    # visited nodes, ``node in order``) must tell two nodes apart even when they hold the same number.
+    def __lt__(self, other: Operand) -> bool:
+        return self.data < as_value(other).data
+
+    def __le__(self, other: Operand) -> bool:
+        return self.data <= as_value(other).data
+
+    def __gt__(self, other: Operand) -> bool:
+        return self.data > as_value(other).data
+
+    def __ge__(self, other: Operand) -> bool:
+        return self.data >= as_value(other).data
 
     # The reflected versions: 2 + x, 2 - x, 2 * x, 2 / x (the number comes first).
     def __radd__(self, other: Number) -> Value:
@@ -202,8 +230,8 @@ class Value:
         return Value(-self.data, _parents=(self,), op="neg", _backward=_backward)
 
     def exp(self) -> Value:
-        """``e ** self``; raises ``OverflowError`` above about 709."""
-        e = math.exp(self.data)
+        """``e ** self``; ``inf`` above about 709 (one rule for overflow: ``inf``, as ``a * a`` gives)."""
+        e = math.exp(self.data) if self.data < 709.78 else math.inf
 
         def _backward(dout: float) -> tuple[float]:
             # d exp(a)/da = exp(a): the output itself.
@@ -275,6 +303,21 @@ class Value:
         """Set ``grad = 0`` on this node and every node it was computed from."""
         for node in topological_order(self):
             node.grad = 0.0
+
+
+def _power(a: float, k: float) -> float:
+    """``a ** k`` as IEEE arithmetic has it: ``inf`` where it overflows or divides by 0, never an exception.
+
+    Python's ``1e200 ** 2`` raises ``OverflowError`` and ``0.0 ** -1`` raises
+    ``ZeroDivisionError``, while ``1e200 * 1e200`` is ``inf``: the engine uses
+    one rule, the product's (and PyTorch's).
+    """
+    try:
+        return a ** k
+    except OverflowError:
+        return -math.inf if a < 0.0 and k.is_integer() and int(k) % 2 else math.inf
+    except ZeroDivisionError:  # 0 ** negative
+        return -math.inf if math.copysign(1.0, a) < 0.0 and k.is_integer() and int(k) % 2 else math.inf
 
 
 def _sigmoid(a: float) -> float:

@@ -298,6 +298,56 @@ def test_are_impossible_operations_refused_with_a_clear_message() -> None:
         Value(1.0) / 0.0
     with pytest.raises(TypeError, match="cannot combine"):
         Value(1.0) + "one"
+    with pytest.raises(ValueError, match="base must be positive"):
+        (-2.0) ** Value(0.5)
+
+
+# ------------------------------------------------------------------ edge cases, against PyTorch
+EDGES = {
+    "1 / a tiny number": (lambda x: 1 / x, 1e-200),
+    "a huge number squared": (lambda x: x ** 2, 1e200),
+    "a tiny number to the -2": (lambda x: x ** -2, 1e-200),
+    "a square root at 0": (lambda x: x ** 0.5, 0.0),
+    "1 / x as a power at 0": (lambda x: x ** -1, 0.0),
+    "2 ** x": (lambda x: 2 ** x, 3.0),
+    "e ** 800": (lambda x: x.exp(), 800.0),
+}
+
+
+@pytest.mark.parametrize("name", EDGES)
+def test_do_extreme_inputs_give_what_pytorch_gives_without_an_exception(name: str) -> None:
+    """Overflow gives inf, never an exception, forward and backward: one rule, the product's and PyTorch's."""
+    from test_torch_oracle import import_torch
+
+    torch = import_torch()
+    f, at = EDGES[name]
+    x = Value(at)
+    y = f(x)
+    y.backward()
+    t = torch.tensor(at, dtype=torch.float64, requires_grad=True)
+    ty = f(t)
+    ty.backward()
+    assert (y.data, x.grad) == pytest.approx((ty.item(), t.grad.item()), rel=1e-12, nan_ok=True)
+
+
+def test_is_zero_over_a_tiny_number_differentiated_exactly() -> None:
+    """d(0 / b)/db = -0 / b**2 = 0 exactly. (PyTorch says nan here: it squares b first, which underflows to 0.)"""
+    b = Value(1e-170)
+    (0 / b).backward()
+    assert b.grad == 0.0
+
+
+def test_do_comparisons_look_at_the_data_while_equality_means_the_same_node() -> None:
+    a, b = Value(2.0), Value(2.0)
+    assert a < 3 and 1 < a and a <= b and a >= b and not a > b and Value(5.0) > a
+    assert a != b and a == a, "equality is identity: graph code must tell two nodes with equal data apart"
+    # why: a topological order kept in a list, as students write it, relies on `in` telling nodes apart
+    c = a + b
+    order: list[Value] = []
+    for node in (a, b, c):
+        if node not in order:
+            order.append(node)
+    assert len(order) == 3 and len({a, b, c}) == 3
 
 
 def test_is_a_sigmoid_of_a_very_negative_number_finite() -> None:
