@@ -380,3 +380,71 @@ def test_what_does_a_report_look_like() -> None:
     bad = str(gc.check_gradients(net.loss, net.params, dict(grads, b2=2 * grads["b2"])))
     assert "b2 (1,): 1 entry" in bad and "FAIL" in bad and "twice" in bad
     assert "pass" in str(gc.check_direction(net.loss, net.params, grads, 0))
+
+
+# ------------------------------------------------------------------ never a pass the numbers cannot support
+def quadratic_with_offset(offset: float):
+    return lambda p: offset + float(np.sum(p["x"] ** 2))
+
+
+@pytest.mark.parametrize("wrong", [lambda x: 2 * x * 1.01, lambda x: 2 * x + 0.05], ids=["1% off", "+0.05"])
+def test_is_a_wrong_gradient_of_a_loss_near_1e8_caught_where_round_off_allows(wrong) -> None:
+    """L = 1e8 + sum(x^2): a central difference carries about 1e-3 of round-off, so a 1 % error still shows."""
+    x = np.random.default_rng(0).normal(0, 1, 6) + np.sign(np.random.default_rng(1).normal(size=6))
+    params = {"x": x}
+    report = gc.check_gradients(quadratic_with_offset(1e8), params, {"x": wrong(x)})
+    assert report.verdict == "fail", str(report)
+    correct = gc.check_gradients(quadratic_with_offset(1e8), params, {"x": 2 * x})
+    assert correct.verdict in ("pass", "uncertain") and "fail" not in str(correct).lower().replace("if", "")
+
+
+def test_does_a_huge_loss_make_the_check_say_it_cannot_tell_instead_of_passing() -> None:
+    """sum(exp(x)) with x = (40, 0): the round-off of exp(40) swamps the slope 1 of the second entry."""
+    params = {"x": np.array([40.0, 0.0])}
+    loss = lambda p: float(np.sum(np.exp(p["x"])))  # noqa: E731
+    wrong = {"x": np.array([np.exp(40.0), 1e6])}
+    report = gc.check_gradients(loss, params, wrong)
+    assert not report.passed and report.verdict in ("fail", "uncertain")
+    assert "smaller loss" in str(report) or report.verdict == "fail"
+
+
+@pytest.mark.parametrize("change", [lambda g: g * np.r_[1.0, np.zeros(4)], lambda g: g * np.r_[1.0, np.full(4, 1e6)]],
+                         ids=["small entries zeroed", "small entries x1e6"])
+def test_near_overflow_small_entries_are_never_passed(change) -> None:
+    x = np.array([700.0, 0.1, -0.3, 0.5, 1.0])
+    loss = lambda p: float(np.sum(np.exp(p["x"])))  # noqa: E731
+    report = gc.check_gradients(loss, {"x": x.copy()}, {"x": change(np.exp(x))})
+    assert not report.passed, str(report)
+
+
+def test_on_a_million_entries_a_relative_error_of_1e4_is_never_passed() -> None:
+    rng = np.random.default_rng(2)
+    x = rng.normal(0, 1, 10**6)
+    loss = lambda p: float(np.sum(p["x"] ** 2))  # noqa: E731
+    wrong = {"x": 2 * x * (1 + 1e-4)}
+    assert not gc.check_sampled(loss, {"x": x}, wrong, k=8, rng=0).passed
+    assert not gc.check_direction(loss, {"x": x}, wrong, 0).passed
+    assert gc.check_sampled(loss, {"x": x}, {"x": 2 * x}, k=8, rng=0).verdict != "fail"
+
+
+@pytest.mark.parametrize("f, at, slope", [
+    (lambda x: np.maximum(x, 0.0), 0.0, -0.4), (lambda x: np.maximum(x, 0.0), 0.0, 1.4),
+    (np.abs, 0.0, 1.9)], ids=["relu'(0) = -0.4", "relu'(0) = 1.4", "|x|'(0) = 1.9"])
+def test_at_a_kink_a_slope_outside_the_one_sided_slopes_fails(f, at, slope) -> None:
+    loss = lambda p: float(np.sum(f(p["x"])))  # noqa: E731
+    assert gc.check_gradients(loss, {"x": np.array([at])}, {"x": np.array([slope])}).verdict == "fail"
+
+
+@pytest.mark.parametrize("slope", [0.0, 0.3, 1.0])
+def test_at_a_kink_any_slope_between_the_one_sided_ones_is_accepted(slope) -> None:
+    loss = lambda p: float(np.sum(np.maximum(p["x"], 0.0)))  # noqa: E731
+    report = gc.check_gradients(loss, {"x": np.array([0.0, 0.0])}, {"x": np.array([slope, 1.0 - slope])})
+    assert report.passed and report.kinks, str(report)
+
+
+def test_a_max_tie_gradient_of_1_1_fails_though_each_entry_alone_could_pass() -> None:
+    loss = lambda p: float(np.max(p["x"]))  # noqa: E731
+    wrong = gc.check_gradients(loss, {"x": np.array([1.0, 1.0])}, {"x": np.array([1.0, 1.0])})
+    assert wrong.verdict == "fail" and "at the kinks" in str(wrong)
+    right = gc.check_gradients(loss, {"x": np.array([1.0, 1.0])}, {"x": np.array([0.5, 0.5])})
+    assert right.passed, str(right)
