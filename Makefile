@@ -7,7 +7,7 @@ PORT   ?= 8888
 # the student's own copy of the lessons (git-ignored): `make lab` opens JupyterLab on it
 WORKSPACE ?= work
 
-.PHONY: lab lab-instructor test course grade benchmarks clean-instructor
+.PHONY: lab lab-instructor playground test course grade benchmarks clean-instructor
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,11 @@ lab: $(VENV)/.run
 ## make lab-instructor: JupyterLab on the whole repo (solutions/, nbgrader's formgrader, the grading kernel)
 lab-instructor: $(VENV)/.run
 	tools/instructor_lab.sh --port=$(PORT)
+
+## make playground: every widget of the course on one web page (Voila), nothing to solve; the page's
+## address holds the widgets' state, to share. PLAYGROUND_PORT (default 8866) sets its port.
+playground: $(VENV)/.run
+	tools/playground.sh --port=$(or $(PLAYGROUND_PORT),8866)
 
 ## make test: install the dev extras and run the whole suite
 test: $(VENV)/.dev

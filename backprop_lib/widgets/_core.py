@@ -202,7 +202,7 @@ class Explorer:
 
     Attributes: ``ui`` (the ipywidgets box to display), ``image`` (the
     picture), ``message`` (an HTML line), ``controls`` (name -> widget),
-    ``last_png`` (bytes of the last picture), ``last_error`` (text or "").
+    ``last_png`` (bytes of the last picture), ``last_error`` (text or ""), ``name``.
     """
 
     size: tuple[float, float] = (8.0, 3.6)
@@ -214,6 +214,8 @@ class Explorer:
         import ipywidgets as W
 
         self.controls = dict(controls)
+        #: the widget's name: its CSS class ``backprop-<name>`` and its prefix in a URL (see url_state)
+        self.name = name
         # shown at its own size (never stretched, which would blur it), narrower if the page is
         self.image = W.Image(format="png", layout=W.Layout(width=f"{round(self.size[0] * DPI)}px",
                                                            max_width="100%", height="auto"))

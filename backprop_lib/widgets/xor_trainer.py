@@ -241,6 +241,8 @@ class XorTrainer(Explorer):
         self.sweep_message = W.HTML("")
         self.sweep_button.on_click(lambda _: self.run_sweep())
         self.sweep: SweepState | None = None
+        #: state that a shared URL carries beside the controls (backprop_lib.widgets.url_state)
+        self.url_controls = {"seeds": self.n_seeds}
         super().__init__(controls, extra=[self.play], name="xor")
         self.ui.children = tuple(self.ui.children) + (
             W.HBox([self.n_seeds, self.sweep_button]), self.sweep_message, self.sweep_image)
