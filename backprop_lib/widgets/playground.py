@@ -166,7 +166,7 @@ def _sweep_is_current(trainer: Any) -> bool:
 
 def _row(a: np.ndarray) -> str:
     """A short array as LaTeX: ``[0.12, -0.03]``."""
-    return r"[" + r",\ ".join(f"{v:.3f}" for v in np.ravel(a)) + r"]"
+    return r"[" + r",\ ".join(f"{round(float(v), 3) + 0.0:.3f}" for v in np.ravel(a)) + r"]"  # + 0.0: no -0.000
 
 
 #: What the stepper applies at each step: the equations in the course's notation (lesson 04), as LaTeX lines.
