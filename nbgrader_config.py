@@ -97,13 +97,15 @@ if os.environ.get("BACKPROP_RECORD_ONLY") == "1":
         "nbgrader.preprocessors.CheckCellMetadata",
     ]
 
-# Feedback never shows hidden tests or a traceback into test code: see
-# autograder/preprocessors/redact_tests.py. It reads well offline: MathJax from a
+# Feedback never shows hidden tests, their inputs or a traceback into test code: see
+# autograder/preprocessors/redact_tests.py. Nothing in it runs as script, and a
+# missing markdown attachment does not stop it (safe_feedback.py). It reads well offline: MathJax from a
 # package, copied to the feedback folder's mathjax/, and long lines wrapped
 # (autograder/preprocessors/offline_feedback.py, after the CSS it extends).
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "autograder.preprocessors.RedactTests",
+    "autograder.preprocessors.SafeFeedback",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
     "autograder.preprocessors.OfflineFeedback",
 ]
