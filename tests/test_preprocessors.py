@@ -62,3 +62,48 @@ def test_an_error_in_an_example_cell_is_shortened_too():
                                            traceback=["Traceback", "File backprop_lib/exercises/lesson06.py"])]
     RedactTests().preprocess(nbformat.v4.new_notebook(cells=[cell]), {})
     assert cell.outputs[0]["traceback"] == ["✗ NotImplementedError: Exercise backward"]
+
+
+def graded_cell(source: str, *outputs):
+    cell = nbformat.v4.new_code_cell(source)
+    cell.metadata["nbgrader"] = {"grade": True, "solution": False, "grade_id": "test_f", "points": 1}
+    cell.outputs = list(outputs)
+    return cell
+
+
+def stdout(text: str):
+    return nbformat.v4.new_output("stream", name="stdout", text=text)
+
+
+def test_a_test_cell_shows_the_graders_verdict_and_nothing_the_kernel_printed():
+    passed = graded_cell(CELL, stdout("\u2714 f: passed (judged by the grader on hidden inputs)\n"),
+                         stdout("ARGS [0.31 -1.2] (the hidden inputs, printed by the function)\n"))
+    failed = graded_cell(CELL, nbformat.v4.new_output("error", ename="CheckFailed", evalue="f is wrong", traceback=[]),
+                         stdout("ARGS [0.31 -1.2]\n"))
+    forged = graded_cell(CELL, stdout("\u2714 f: passed (judged by the grader on hidden inputs)\nARGS 1\n"))
+    nb = nbformat.v4.new_notebook(cells=[passed, failed, forged])
+    RedactTests().preprocess(nb, {})
+    assert [o.get("text", o.get("evalue")) for o in passed.outputs] == [
+        "\u2714 f: passed (judged by the grader on hidden inputs)\n"]
+    assert [o["evalue"] for o in failed.outputs] == ["f is wrong"]
+    assert forged.outputs == [], "a verdict line followed by anything is not the grader's"
+
+
+def test_cells_after_the_first_hidden_test_show_a_note_instead_of_their_outputs():
+    before = nbformat.v4.new_code_cell("print(1)")
+    before.outputs = [stdout("1\n")]
+    after = nbformat.v4.new_code_cell("print(In)")
+    after.outputs = [stdout("['', 'check(f, rng=hidden_rng(\"f\"))']\n")]
+    nb = nbformat.v4.new_notebook(cells=[before, graded_cell(CELL), after])
+    RedactTests().preprocess(nb, {})
+    assert before.outputs[0]["text"] == "1\n"
+    assert after.outputs[0]["text"].startswith("(output not shown in feedback")
+    assert "hidden_rng" not in str(nb)
+
+
+def test_an_output_quoting_a_hidden_line_is_replaced_wherever_it_is():
+    early = nbformat.v4.new_code_cell("show()")
+    early.outputs = [nbformat.v4.new_output("display_data", data={"text/plain": 'x = check(f, rng=hidden_rng("f"))'})]
+    nb = nbformat.v4.new_notebook(cells=[early, graded_cell(CELL)])
+    RedactTests().preprocess(nb, {})
+    assert "hidden_rng" not in str(early.outputs)
