@@ -100,6 +100,7 @@ def test_moved_controls_go_into_the_query_and_reopen_to_the_same_pictures() -> N
              "vanishing": ("activation", "relu"), "optimisers": ("lr", 0.25118864315095796)}
     for name, (control, value) in moves.items():
         first.explorers[name].controls[control].value = value
+    first.explorers["xor"].controls["epoch"].value = 500
     first.explorers["xor"].n_seeds.value = 20
     first.explorers["xor"].sweep_button.click()
     query = first.query()
@@ -112,6 +113,7 @@ def test_moved_controls_go_into_the_query_and_reopen_to_the_same_pictures() -> N
     for name, explorer in first.explorers.items():
         assert again.explorers[name].values() == explorer.values(), name
         assert again.explorers[name].last_png == explorer.last_png, name
+    assert again.explorers["xor"].play.value == 500  # linked to the epoch slider in the browser
     assert again.explorers["xor"].sweep is not None and again.explorers["xor"].sweep.n_solved == \
         first.explorers["xor"].sweep.n_solved
 

@@ -191,6 +191,13 @@ def test_every_widget_responds_and_a_shared_url_reopens_the_same_state(playgroun
                                    timeout=30_000)
             box.screenshot(path=str(SCREENSHOTS / f"playground-{name}.png"))
         xor = widget(page, "xor")
+        before = picture(page, "xor")  # the epoch slider is linked to the Play button: both must restore
+        epoch = xor.locator(".widget-slider", has=page.locator(".widget-label", has_text="epoch"))
+        epoch.locator(".noUi-handle").first.focus()
+        epoch.locator(".noUi-handle").first.press("ArrowRight")
+        wait_for_new_picture(xor.locator("img.backprop-plot").first, before)
+        page.wait_for_function("() => new URLSearchParams(location.search).get('xor.epoch') === '50'",
+                               timeout=30_000)
         xor.locator("button", has_text="run seed sweep").click()
         sweep = xor.locator("img.backprop-plot").nth(1)
         sweep.wait_for(state="visible", timeout=60_000)

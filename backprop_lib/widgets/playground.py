@@ -87,8 +87,12 @@ class Playground:
         texts = dict(self.requested.get(name, {}))
         sweep = texts.pop(SWEEP, None) == "1"
         self.notes += url_state.apply(explorer, texts)
-        if sweep and name == "xor":
-            explorer.run_sweep()
+        if name == "xor":
+            # the Play button is linked to the epoch slider in the browser, where the link first copies
+            # the Play's value onto the slider: it must start at the epoch the link asked for
+            explorer.play.value = explorer.controls["epoch"].value
+            if sweep:
+                explorer.run_sweep()
         link = W.HTML("")
         link.add_class("backprop-share")
         self.links[name] = link
