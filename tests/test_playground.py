@@ -120,7 +120,8 @@ def test_moved_controls_go_into_the_query_and_reopen_to_the_same_pictures() -> N
 
 def test_a_sweep_of_another_recipe_is_not_in_the_link() -> None:
     playground = Playground()
-    trainer = playground.show("xor") and playground.explorers["xor"]
+    playground.show("xor")
+    trainer = playground.explorers["xor"]
     trainer.n_seeds.value = 10
     trainer.sweep_button.click()
     assert "xor.sweep=1" in playground.query()
