@@ -86,6 +86,10 @@ FORBIDDEN_ATTRIBUTES = {
         "__wrapped__", "__subclasses__", "__mro__", "__bases__", "__self__", "__setattr__", "__delattr__")},
 }
 FORBIDDEN_ATTRIBUTE_PREFIXES = ("execv", "execl", "spawn", "posix_spawn", "fork")
+#: Forbidden modules other modules re-export as an attribute (``queue.threading``, ``os.sys``-style reach-arounds).
+REEXPORTED_MODULES = {"threading", "_thread", "multiprocessing", "subprocess", "concurrent", "asyncio", "importlib",
+                      "ctypes", "inspect", "gc", "builtins", "pickle", "marshal", "pty", "runpy", "traceback",
+                      "timeit", "weakref", "atexit", "signal", "pdb", "bdb", "faulthandler", "unittest"}
 #: Functions that run code from a string: always refused (no exercise needs them)...
 STRING_EVALUATORS = {"sympify", "parse_expr"}
 #: ...and refused when given a string (``sp.S(1)`` and ``sp.lambdify(x, expr)`` are fine).
@@ -243,6 +247,9 @@ def inspect_cell(source: str, parsed: tuple[ast.AST | None, list[str]],
                 out.append((line, f"uses .{node.attr} ({FORBIDDEN_ATTRIBUTES[node.attr]})"))
             elif node.attr.startswith(FORBIDDEN_ATTRIBUTE_PREFIXES):
                 out.append((line, f"uses .{node.attr} (runs another program)"))
+            elif node.attr in REEXPORTED_MODULES:
+                out.append((line, f"reaches the module {node.attr} through .{node.attr} "
+                                  f"({FORBIDDEN_MODULES[node.attr]})"))
             root = _root_name(node)
             module = modules.get(root) if root else None
             if module is not None and isinstance(node.ctx, (ast.Store, ast.Del)):

@@ -174,8 +174,11 @@ def call(target: str, payload: str) -> str:
 
             fn = get_ipython().user_ns[target]
         refs = [_resolve(name) for name in forbidden]
-        with quiet(), forbid(refs):
+        with quiet(), forbid(refs) as watch:
             result = fn(*args, **kwargs)
+        broken = watch.verdict()
+        if broken:
+            raise _ReferenceCalled(broken)
         enc = Encoder(objs)
         # the arguments and the data objects as the call left them, so changes made in place reach the grader
         reply = {"value": enc.encode(result), "args": enc.encode(list(args)), "kwargs": enc.encode(kwargs),

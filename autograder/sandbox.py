@@ -14,10 +14,12 @@ Flatpak uses), started as an unprivileged host uid, never root:
   all read-only; ``/proc`` of its own PID namespace (an unprivileged user
   namespace is denied every ``/proc/sys`` write), a minimal ``/dev``, no
   ``/sys``;
-* the only writable places are two small size-limited tmpfs (``/tmp`` and
-  the home folder the kernel runs in) that vanish with it: nothing of it is
-  left on the host's disk;
-* a clean environment (nothing of the grader's: no database URL, no secret);
+* the only writable places are three small size-limited tmpfs (``/tmp``,
+  ``/dev/shm`` and the home folder the kernel runs in) that vanish with it:
+  nothing of it is left on the host's disk, and the root is read-only;
+* a clean environment (nothing of the grader's: no database URL, no secret),
+  for the kernel and for ``bwrap`` itself, which stays in the sandbox as its
+  process 1;
 * resource limits (:class:`Limits`): address space, file size, processes,
   CPU time, no core files; the executor adds a wall-clock budget per notebook.
 
@@ -50,6 +52,8 @@ UID_BASE = 1_200_000
 UID_SPAN = 100_000
 #: The folder a grading kernel runs in, inside its sandbox (a tmpfs).
 HOME = "/home/student"
+#: The whole environment of the processes that set a sandbox up (bwrap stays in it as its process 1).
+LAUNCH_ENV = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"}
 
 
 @dataclass(frozen=True)
@@ -58,16 +62,16 @@ class Limits:
 
     memory_bytes: int  #: address space (BACKPROP_KERNEL_MEMORY_GB, default 4)
     file_bytes: int  #: largest file it may write (BACKPROP_KERNEL_FILE_MB, default 64)
-    processes: int  #: processes and threads of its uid (BACKPROP_KERNEL_PROCESSES, default 256)
+    processes: int  #: processes and threads of its uid (BACKPROP_KERNEL_PROCESSES, default 64)
     cpu_seconds: int  #: CPU time of each process (BACKPROP_KERNEL_CPU_SECONDS, default 900)
-    tmpfs_bytes: int  #: size of each of its two writable folders (BACKPROP_KERNEL_DISK_MB, default 128)
+    tmpfs_bytes: int  #: size of each of its writable folders, /tmp, home, /dev/shm (BACKPROP_KERNEL_DISK_MB, 128)
 
     @classmethod
     def from_env(cls) -> Limits:
         env = os.environ.get
         return cls(memory_bytes=int(float(env("BACKPROP_KERNEL_MEMORY_GB", "4")) * 2**30),
                    file_bytes=int(float(env("BACKPROP_KERNEL_FILE_MB", "64")) * 2**20),
-                   processes=int(env("BACKPROP_KERNEL_PROCESSES", "256")),
+                   processes=int(env("BACKPROP_KERNEL_PROCESSES", "64")),
                    cpu_seconds=int(env("BACKPROP_KERNEL_CPU_SECONDS", "900")),
                    tmpfs_bytes=int(float(env("BACKPROP_KERNEL_DISK_MB", "128")) * 2**20))
 
@@ -170,7 +174,10 @@ def bwrap_argv(sources: dict[str, str], ipc_dir: str, workdir: str, limits: Limi
         argv += ["--ro-bind", source, path]
     argv += merged_usr_links()
     argv += ["--proc", "/proc", "--dev", "/dev",
+             "--size", str(limits.tmpfs_bytes), "--tmpfs", "/dev/shm",
              "--size", str(limits.tmpfs_bytes), "--tmpfs", "/tmp",
              "--size", str(limits.tmpfs_bytes), "--tmpfs", HOME,
-             "--dir", workdir, "--bind", ipc_dir, ipc_dir, "--chdir", workdir, "--", *command]
+             "--dir", workdir, "--bind", ipc_dir, ipc_dir,
+             # the root itself (where /work, /root, /home were made to hold the binds) is read-only
+             "--remount-ro", "/", "--chdir", workdir, "--", *command]
     return argv

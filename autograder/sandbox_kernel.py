@@ -24,6 +24,7 @@ there), and waits. Killing the launcher kills the sandbox (``--die-with-parent``
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import resource
@@ -104,10 +105,13 @@ def run_sandboxed(connection_file: str, connection: dict, rest: list[str]) -> in
         stage_dir = ipc_dir.parent / "stage"
         command = ["unshare", "--mount", "--propagation", "private", "--",
                    sys.executable, "-m", "autograder.sandbox_kernel", "--stage", str(stage_dir), str(uid),
-                   json.dumps({"paths": paths, "ipc": str(ipc_dir), "workdir": workdir, "command": inner})]
+                   json.dumps({"paths": paths, "ipc": str(ipc_dir), "workdir": workdir, "command": inner,
+                               "limits": dataclasses.asdict(limits)})]
     else:
         command = sandbox.bwrap_argv({p: p for p in paths}, str(ipc_dir), workdir, limits, inner)
-    child = subprocess.Popen(command, preexec_fn=lambda: set_limits(limits, root))
+    # bwrap stays in the sandbox as its process 1, whose /proc/1/environ the kernel can read: it gets nothing
+    # of the grader's environment either
+    child = subprocess.Popen(command, preexec_fn=lambda: set_limits(limits, root), env=sandbox.LAUNCH_ENV)
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(sig, lambda signum, _frame: child.send_signal(signum))
     if root:
@@ -131,7 +135,7 @@ def run_staged(stage_dir: str, uid: int, spec_json: str) -> None:
     spec = json.loads(spec_json)
     sources = stage(spec["paths"], Path(stage_dir))
     argv = sandbox.drop_root(uid) + sandbox.bwrap_argv(sources, spec["ipc"], spec["workdir"],
-                                                       sandbox.Limits.from_env(), spec["command"])
+                                                       sandbox.Limits(**spec["limits"]), spec["command"])
     os.execvp(argv[0], argv)
 
 

@@ -653,8 +653,10 @@ def judge_task(module, task: str, test_id: str, proxy: KernelProxy, rng: np.rand
         with contextlib.redirect_stdout(io.StringIO()):
             check(proxy, rng=rng)
         return Verdict(test_id, task, True, "passed the grader's own run of the hidden tests")
-    except checks.CheckFailed as exc:
+    except BadReply as exc:
         return Verdict(test_id, task, False, str(exc))
+    except checks.CheckFailed as exc:
+        return Verdict(test_id, task, False, hidden_failure_text(task, str(exc)))
     except VerifyTimeout as exc:
         return Verdict(test_id, task, False, f"{task} could not be judged in the grader's time: {exc}")
     except Unverifiable as exc:
@@ -663,6 +665,32 @@ def judge_task(module, task: str, test_id: str, proxy: KernelProxy, rng: np.rand
                                              "lists, dicts or the course library's own objects")
     except Exception as exc:  # noqa: BLE001 - fail closed: a fault here is a failed exercise, with its reason
         return Verdict(test_id, task, False, f"the grader could not judge {task}: {type(exc).__name__}: {exc}"[:600])
+
+
+def hidden_failure_text(task: str, message: str) -> str:
+    """What a student reads when the grader's hidden tests fail: the kind of mistake, never the inputs.
+
+    The hidden inputs stay the same on every regrade, so a message that showed
+    them (or the expected values, or the student's own exception text, which
+    can print its arguments) would hand them out one regrade at a time. Kept:
+    the checks' "likely cause", the name of an exception, "not implemented".
+    """
+    first = message.strip().splitlines()[0] if message.strip() else ""
+    parts = [f"{task} fails the grader's hidden tests (inputs drawn for you; they are not shown)."]
+    if "not implemented yet" in first:
+        parts = [first]
+    elif " raised " in first:
+        kind = first.split(" raised ", 1)[1].split(":", 1)[0].strip()
+        parts.append(f"On one of them it raised {kind if kind.isidentifier() else 'an exception'}.")
+    elif "the course library's own" in first or "switched off the checks' watch" in first:
+        parts = [first]
+    causes = [line.split("likely cause:", 1)[1].strip() for line in message.splitlines() if "likely cause:" in line]
+    if causes:
+        parts.append(f"Likely cause: {causes[0]}")
+    else:
+        parts.append("Your self-check passes, so test your function on other inputs: other shapes, signs, "
+                     "sizes and edge cases (zeros, large values).")
+    return " ".join(parts)
 
 
 #: What a passing graded cell shows (its only output besides what the student's code printed).

@@ -73,7 +73,7 @@ def fmt_inputs(inputs: Mapping[str, Any]) -> str:
 
 
 class _ReferenceCalled(Exception):
-    """Raised inside a student's call when it reaches a forbidden reference implementation."""
+    """A student's call reached a forbidden reference implementation (or switched off the watch for one)."""
 
 
 _FORBIDDEN: contextvars.ContextVar[tuple[Callable[..., Any], ...]] = contextvars.ContextVar("forbidden", default=())
@@ -135,42 +135,69 @@ def copy_fingerprints(references: Iterable[Callable[..., Any]]) -> set[tuple[Any
     return out
 
 
-@contextlib.contextmanager
-def forbid(references: Iterable[Callable[..., Any]]) -> Iterator[None]:
-    """Raise inside the block as soon as any of ``references``, or a copy of one, is called.
+class Watch:
+    """What :func:`forbid` saw: the first forbidden code called (``hit``), and whether its watch was switched off."""
 
-    Detection is through ``sys.setprofile``: by code object, so a reference
-    imported under another name is caught, and by :func:`code_fingerprint`,
-    so a copy of its source (pasted, shifted, renamed) is caught too.
+    def __init__(self) -> None:
+        self.hit: str | None = None
+        self.switched_off = False
+
+    def verdict(self) -> str | None:
+        """Why the block broke the rule (a sentence), or None."""
+        if self.hit:
+            return f"calls the course library's own {self.hit} (or a copy of its code)"
+        if self.switched_off:
+            return "switched off the checks' watch for the library's own functions (sys.setprofile)"
+        return None
+
+
+@contextlib.contextmanager
+def forbid(references: Iterable[Callable[..., Any]]) -> Iterator[Watch]:
+    """Watch the block for calls of any of ``references``, or of a copy of one; yields a :class:`Watch`.
+
+    Detection is through ``sys.setprofile`` (and ``threading.setprofile`` for
+    threads the block starts): by code object, so a reference imported under
+    another name is caught, and by :func:`code_fingerprint`, so a copy of its
+    source (pasted, shifted, renamed) is caught too. The profiler only
+    records what it sees, it never raises (Python would switch off a profiler
+    that raises, and a ``try``/``except`` around the first call would leave
+    the second one unwatched); the caller reads ``watch.verdict()`` after
+    the block, and a watch found switched off is a verdict too.
     """
     references = tuple(references)
     codes = {getattr(r, "__code__", None) for r in references} - {None}
     prints = copy_fingerprints(references)
     token = _FORBIDDEN.set(references)
+    watch = Watch()
     if not codes:
         try:
-            yield
+            yield watch
         finally:
             _FORBIDDEN.reset(token)
         return
     seen: dict[int, tuple[types.CodeType, bool]] = {}
 
     def profiler(frame: Any, event: str, arg: Any) -> None:
-        if event != "call":
+        if event != "call" or watch.hit:
             return
         code = frame.f_code
         known = seen.get(id(code))
         if known is None or known[0] is not code:
             known = seen[id(code)] = (code, code in codes or code_fingerprint(code) in prints)
         if known[1]:
-            raise _ReferenceCalled(code.co_name)
+            watch.hit = code.co_name
 
-    previous = sys.getprofile()
+    import threading
+
+    previous, previous_threads = sys.getprofile(), threading.getprofile()
     sys.setprofile(profiler)
+    threading.setprofile(profiler)
     try:
-        yield
+        yield watch
     finally:
+        watch.switched_off = sys.getprofile() is not profiler or threading.getprofile() is not profiler
         sys.setprofile(previous)
+        threading.setprofile(previous_threads)
         _FORBIDDEN.reset(token)
 
 
@@ -185,11 +212,15 @@ def call_student(fn: Callable[..., Any], name: str, *args: Any,
     if not callable(fn):
         raise CheckFailed(f"{name} should be a function, but it is {describe_type(fn)}")
     try:
-        with quiet(), forbid(forbidden):
-            return fn(*args, **kwargs)
+        with quiet(), forbid(forbidden) as watch:
+            result = fn(*args, **kwargs)
+        broken = watch.verdict()
+        if broken:
+            raise _ReferenceCalled(broken)
+        return result
     except _ReferenceCalled as exc:
-        raise CheckFailed(f"{name} calls the course library's own {exc} (or a copy of its code) instead of "
-                          "computing the answer itself: write the formula in your own code.") from None
+        raise CheckFailed(f"{name} {exc} instead of computing the answer itself: write the formula in your "
+                          "own code.") from None
     except NotImplementedError:
         raise CheckFailed(f"{name} is not implemented yet: replace the "
                           "`raise NotImplementedError(...)` line with your code, then run its cell.") from None

@@ -31,7 +31,7 @@ import numpy as np
 import pytest
 from conftest import require_sandbox
 
-from autograder import demo, pipeline
+from autograder import demo, pipeline, sandbox
 from autograder.secret import course_secret, secret_path
 from backprop_lib import activations, gradcheck
 from backprop_lib.exercises import hidden_rng, lesson01
@@ -66,6 +66,10 @@ def reach_out(port: int) -> str:
         # its own socket folder is bound in at its path (/tmp/bpk-*): it must be the only one
         seen["kernel folders"] = len(glob.glob("/tmp/bpk-*")) + len(glob.glob("/root/.local/share/jupyter/runtime/*"))
         seen["environment"] = "{CANARY[:6]}" + ("FOUND" if any("{CANARY}" in v for v in os.environ.values()) else "-")
+        try:  # process 1 of the sandbox is bwrap itself: its environment must be empty of the grader's too
+            seen["process 1"] = "{CANARY[:6]}" + ("FOUND" if b"{CANARY}" in open("/proc/1/environ", "rb").read() else "-")
+        except OSError as e:
+            seen["process 1"] = type(e).__name__
         seen["processes"] = sorted(p for p in os.listdir("/proc") if p.isdigit())
         for path in ["{secret_path()}", "{pipeline.SOLUTIONS / L / (L + '.ipynb')}", "/etc/shadow", "/root"]:
             try:
@@ -93,6 +97,61 @@ ESCAPE = textwrap.dedent("""
     child = subprocess.Popen(["python", "-c", "import os, signal; os.kill(os.getpid(), signal.SIGSEGV)"])
     child.wait()
     print("ESCAPE", tried)
+""")
+
+#: Writes 1 GiB, in files under the size limit, wherever it may be writable; prints where it got how far.
+FILL_EVERYWHERE = textwrap.dedent("""
+    import os
+    wrote = {}
+    for folder in [".", "/tmp", "/dev/shm", "/work", "/root", "/home", "/"]:
+        total = 0
+        try:
+            for i in range(32):
+                with open(os.path.join(folder, f"fill{i}.bin"), "wb") as fh:
+                    for _ in range(32):
+                        fh.write(b"x" * 2**20)
+                        total += 1
+        except OSError as e:
+            wrote[folder] = f"{total} MB then {type(e).__name__}"
+        else:
+            wrote[folder] = f"{total} MB"
+    print("FILLED", wrote)
+""")
+
+#: Catches the watch's first sighting of the reference, then calls it again (a profiler that raises is dropped).
+SWALLOWS_THE_CATCH = {
+    "central_difference": textwrap.dedent("""
+        from backprop_lib import gradcheck
+
+        def central_difference(f, x, h=1e-5):
+            try:
+                gradcheck.central_difference(f, x, h)
+            except BaseException:
+                pass
+            return gradcheck.central_difference(f, x, h)
+    """),
+    "sigmoid_prime": textwrap.dedent("""
+        from backprop_lib import activations
+
+        def sigmoid_prime(z):
+            try:
+                activations.sigmoid_prime(z)
+            except BaseException:
+                pass
+            return activations.sigmoid_prime(z)
+    """)}
+
+#: The reference on a thread reached through another module (queue.threading), out of the first watch's sight.
+THREAD_VIA_QUEUE = textwrap.dedent("""
+    import queue
+    from backprop_lib import activations
+
+    def sigmoid_prime(z):
+        out = []
+        worker = queue.threading.Thread(target=lambda: out.append(activations.sigmoid_prime(z)))
+        worker.start()
+        worker.join()
+        return out[0]
 """)
 
 #: Every callable of the course library answers True: each check call then prints True before any error.
@@ -144,6 +203,21 @@ def old_recipe_table() -> str:
     """)
 
 
+def fishing_table() -> str:
+    """Right on every input the notebook's own run uses; on any other (the grader's) raises, printing its arguments.
+
+    Hidden inputs stay the same on every regrade, so if the feedback showed
+    them, a student could collect them one regrade at a time.
+    """
+    table = old_recipe_table().replace("else np.zeros_like(np.asarray(w, dtype=float))",
+                                       "else _fish(w, x, b, y)")
+    return table + textwrap.dedent("""
+
+        def _fish(w, x, b, y):
+            raise ValueError("FISHED " + repr([np.asarray(v).tolist() for v in (w, x, b, y)]))
+    """)
+
+
 def pasted(function, renames: dict[str, str]) -> str:
     """The library's source of ``function`` pasted as a student would: annotations dropped, names changed."""
     src = textwrap.dedent(inspect.getsource(function))
@@ -180,13 +254,15 @@ def attackers(port: int) -> dict[str, nbformat.NotebookNode]:
         "evaluates-a-string": blank_plus(replace={
             "central_difference": "import sympy\ncentral_difference = sympy.sympify("
                                   "'__import__(\"backprop_lib.gradcheck\").gradcheck.central_difference')"}),
+        "swallows-the-first-catch": blank_plus(replace=SWALLOWS_THE_CATCH),
+        "threads-through-queue": blank_plus(replace={"sigmoid_prime": THREAD_VIA_QUEUE}),
+        "fishes-for-hidden-inputs": blank_plus(replace={"dL_dw": fishing_table()}),
         "asks-sympy-for-dL_dw": blank_plus(replace={
             "dL_dw": "from backprop_lib.symbolic import Symbolic, sigmoid\n\ndef dL_dw(w, x, b, y):\n"
                      "    f = Symbolic(lambda w, x, b, y: (sigmoid(w * x + b) - y) ** 2, 'w x b y')\n"
                      "    return f.grad('w')(w, x, b, y)"}),
         # 6. floods
-        "fills-the-disk": blank_plus("with open('big.bin', 'wb') as fh:\n    for _ in range(1024):\n"
-                                     "        fh.write(b'x' * 2**20)"),
+        "fills-the-disk": blank_plus(FILL_EVERYWHERE),
         "eats-memory": blank_plus("import numpy as np\nhog = np.ones(20 * 2**30 // 8)"),
         "floods-output": blank_plus("import time\nend = time.time() + 8\nwhile time.time() < end:\n"
                                     "    print('x' * 10000)"),
@@ -279,8 +355,8 @@ def test_the_controls_are_untouched(graded):
 
 ATTACKERS = ["escapes-through-proc", "reaches-the-host", "answers-true-first", "parses-too-deep-then-rebinds",
              "hangs-only-for-the-grader", "predicts-hidden-inputs", "copies-the-library", "aliases-the-reference",
-             "evaluates-a-string", "asks-sympy-for-dL_dw", "fills-the-disk", "eats-memory", "floods-output",
-             "sleeps-in-every-cell"]
+             "evaluates-a-string", "asks-sympy-for-dL_dw", "swallows-the-first-catch", "threads-through-queue",
+             "fishes-for-hidden-inputs", "fills-the-disk", "eats-memory", "floods-output", "sleeps-in-every-cell"]
 
 
 @pytest.mark.parametrize("student", ATTACKERS)
@@ -306,6 +382,7 @@ def test_the_host_its_ports_other_kernels_and_the_graders_secrets_are_out_of_rea
     assert "'host port': 'refused'" in seen and not graded["connections"]
     assert "'kernel folders': 1," in seen
     assert "FOUND" not in seen and CANARY not in printed(graded, "reaches-the-host")
+    assert "'process 1': 'canary-'" in seen or "'process 1': 'Permission" in seen, seen
     assert "READ" not in seen, seen
     pids = re.search(r"'processes': \[([^\]]*)\]", seen).group(1)
     assert len(pids.split(",")) <= 8, f"the kernel sees processes beyond its own: {pids}"
@@ -333,14 +410,26 @@ def test_a_table_of_predicted_hidden_inputs_fails(graded):
     ("copies-the-library", "calls the course library's own central_difference (or a copy of its code)"),
     ("aliases-the-reference", "calls the course library's own sigmoid_prime"),
     ("evaluates-a-string", "calls sympify (runs code from a string)"),
-    ("asks-sympy-for-dL_dw", "calls the course library's own grad")])
+    ("asks-sympy-for-dL_dw", "calls the course library's own grad"),
+    ("swallows-the-first-catch", "calls the course library's own central_difference"),
+    ("threads-through-queue", "reaches the module threading through .threading")])
 def test_reference_use_is_named(graded, student, words):
     assert words in feedback(graded, student)
 
 
+def test_the_grader_never_shows_a_hidden_input_even_when_the_function_prints_its_arguments(graded):
+    """The kernel's own run passes (public inputs); the grader's inputs make it raise with its arguments."""
+    text = feedback(graded, "fishes-for-hidden-inputs")
+    assert "FISHED [" not in text and "fails the grader's hidden tests" in text  # (its source says "FISHED " + ...)
+    assert "FISHED [" not in printed(graded, "fishes-for-hidden-inputs")
+
+
 def test_floods_are_cut_with_a_reason_and_cost_the_grader_little(graded):
-    assert "No space left on device" in printed(graded, "fills-the-disk") or \
-        "File too large" in printed(graded, "fills-the-disk")
+    filled = printed(graded, "fills-the-disk").split("FILLED", 1)[1]
+    limit = sandbox.Limits.from_env().tmpfs_bytes // 2**20
+    for folder, got in re.findall(r"'([^']+)': '(\d+) MB", filled):
+        assert int(got) <= limit, f"{folder}: {got} MB written"
+    assert "'/work': '0 MB" in filled and "'/': '0 MB" in filled
     assert "MemoryError" in printed(graded, "eats-memory")
     flooded = graded["instructor"] / "autograded" / "floods-output" / L / f"{L}.ipynb"
     assert flooded.stat().st_size < 8 * 2**20
