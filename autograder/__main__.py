@@ -4,7 +4,8 @@
 * ``grade [SUBMISSIONS]``: autograde ``SUBMISSIONS/<student>/<lesson>/<lesson>.ipynb``,
   write feedback and CSVs into the instructor folder; without a folder, build
   and grade the bundled demo class and compare with its expected scores
-  (``make grade``).
+  (``make grade``). Exits 0 only when every student was graded or rejected
+  for a reason of their own, 3 when the grader itself failed for someone.
 * ``demo OUT``: only write the demo class to ``OUT``.
 """
 from __future__ import annotations
@@ -16,6 +17,11 @@ from collections import defaultdict
 from pathlib import Path
 
 from . import demo, pipeline
+
+#: The exit status when the grader itself failed for someone (each failure tried twice): the run is incomplete.
+#: 0 means every student was graded or rejected for a reason of their own; 1, a demo score that is not the expected
+#: one; 2, grading could not start (no sandbox, no such folder).
+EXIT_GRADER_FAILED = 3
 
 
 def print_table(run: pipeline.GradeRun, expected: list[demo.Expected] | None = None) -> bool:
@@ -41,11 +47,18 @@ def print_table(run: pipeline.GradeRun, expected: list[demo.Expected] | None = N
         ok = False
     for r in run.rejected:
         print(f"{r.student:<40} {r.lesson:<22} rejected: {r.reason}")
+    for n in run.notices:
+        print(f"{n.student:<40} {n.lesson:<22} note: {n.text}")
+    if run.failures:
+        print(f"\nTHE GRADER FAILED ({len(run.failures)}, each tried twice; see report/failures.csv and logs/):")
+        for f in run.failures:
+            print(f"{f.student or '(the class)':<40} {f.lesson:<22} {f.stage}: {f.reason}")
     print("\ntime: " + ", ".join(f"{k} {v:.1f} s" for k, v in run.timings.items()))
     print(f"feedback: {run.instructor / 'feedback'}/<student>/<lesson>/<lesson>.html")
     print(f"grades:   {run.summary_csv} (nbgrader's export), {run.csv_path} (per exercise), "
           f"{run.instructor / 'grades_lms.csv'} (for an LMS)")
-    print(f"report:   {run.instructor / 'report' / 'class_report.png'} and mistakes.csv beside it")
+    print(f"report:   {run.instructor / 'report' / 'class_report.png'}; mistakes.csv, rejected.csv, "
+          "failures.csv and notices.csv beside it")
     return ok
 
 
@@ -97,6 +110,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     ok = print_table(run, expected)
+    if run.failures:
+        return EXIT_GRADER_FAILED
     return 0 if ok else 1
 
 

@@ -20,6 +20,11 @@ So grading is split in two:
    gradebook: no kernel starts, so this pass is short, and the main gradebook
    has exactly one writer.
 
+Nothing a chunk does stops the others (:mod:`autograder.chunk_grading`): a
+notebook nbgrader cannot process is tried again alone, a chunk whose task
+fails (a worker died, say) is submitted once more, and what still fails is
+reported as the grader's failure for exactly that chunk's students.
+
 The grades equal a serial run's: the same notebooks run with the same
 per-student hidden inputs (seeded from the student id, see
 :func:`backprop_lib.exercises.hidden_rng`), and nbgrader computes the scores.
@@ -30,7 +35,8 @@ import shutil
 from pathlib import Path
 from typing import Callable
 
-from .pipeline import Nbgrader, Rejected, gradebook_url
+from .chunk_grading import ChunkResult, grade_chunk, run_step
+from .pipeline import Failure, Nbgrader, gradebook_url
 
 #: Chunks per worker: more chunks give a smoother progress bar and balance
 #: uneven students, fewer save nbgrader's start-up (about 5 s per command).
@@ -74,17 +80,13 @@ def prepare_workspace(instructor: Path, index: int, students: list[str], lessons
     return runner
 
 
-def execute_chunk(runner: Nbgrader) -> tuple[int, list[Rejected]]:
-    """Autograde every submission in a workspace, then write its feedback (two nbgrader commands).
+def execute_chunk(runner: Nbgrader, students: list[str]) -> ChunkResult:
+    """Autograde every submission in a workspace, then write its feedback (see :func:`grade_chunk`).
 
     The workspace's own gradebook holds the grades the feedback shows, the
-    same the record pass later writes into the main one. Returns how many
-    notebooks it had and the ones nbgrader could not process.
+    same the record pass later writes into the main one.
     """
-    failed = runner.autograde("*")
-    if (runner.instructor / "autograded").exists():
-        runner.feedback("*")
-    return sum(1 for _ in (runner.instructor / "submitted").glob("*/*/*.ipynb")), failed
+    return grade_chunk(runner, students)
 
 
 def collect_feedback(instructor: Path, workspaces: list[Nbgrader]) -> None:
@@ -100,8 +102,8 @@ def collect_feedback(instructor: Path, workspaces: list[Nbgrader]) -> None:
                 shutil.move(lesson_dir, dest)
 
 
-def record(instructor: Path, workspaces: list[Nbgrader], cell_timeout: int | None) -> None:
-    """Write the scores of every workspace's executed notebooks into the main gradebook."""
+def record(instructor: Path, workspaces: list[Nbgrader], cell_timeout: int | None) -> ChunkResult:
+    """Write the scores of every workspace's executed notebooks into the main gradebook (retried like a chunk)."""
     merged = instructor / "workers" / "executed"
     if merged.exists():
         shutil.rmtree(merged)
@@ -111,60 +113,96 @@ def record(instructor: Path, workspaces: list[Nbgrader], cell_timeout: int | Non
             continue
         for student_dir in (ws.instructor / "autograded").iterdir():
             (merged / student_dir.name).symlink_to(student_dir.resolve())
-    Nbgrader(instructor, cell_timeout, {"BACKPROP_RECORD_ONLY": "1",
-                                        "BACKPROP_SUBMITTED_DIR": str(merged)}).autograde("*")
+    result = ChunkResult()
+    runner = Nbgrader(instructor, cell_timeout, {"BACKPROP_RECORD_ONLY": "1", "BACKPROP_SUBMITTED_DIR": str(merged)})
+    for r in run_step(runner, "autograde", sorted(p.name for p in merged.iterdir()), result):
+        result.failures.append(Failure(r.student, r.lesson, "record", f"its grades could not be recorded: {r.reason}"))
+    return result
+
+
+def run_chunks(client, runners: list[Nbgrader], groups: list[list[str]],
+               progress: Callable[[int], None] | None) -> ChunkResult:
+    """Run every chunk on the cluster; a chunk whose task fails is submitted once more, then counted failed."""
+    from dask.distributed import as_completed
+
+    total = ChunkResult()
+    tries = {i: 0 for i in range(len(runners))}
+    futures = {client.submit(execute_chunk, r, g, pure=False): i for i, (r, g) in enumerate(zip(runners, groups))}
+    pending = as_completed(list(futures))
+    for future in pending:
+        i = futures[future]
+        try:
+            result = future.result()
+        except Exception as exc:  # noqa: BLE001 - a worker that died or a task that raised costs its chunk only
+            tries[i] += 1
+            if tries[i] < 2:
+                again = client.submit(execute_chunk, runners[i], groups[i], pure=False)
+                futures[again] = i
+                pending.add(again)
+                continue
+            total.failures += [Failure(s, "*", "execute", f"the chunk's task failed twice: {type(exc).__name__}: "
+                                                          f"{str(exc)[:200]}") for s in groups[i]]
+            result = ChunkResult(notebooks=len(groups[i]))
+        total.notebooks += result.notebooks
+        total.rejected += result.rejected
+        total.failures += result.failures
+        total.retries += result.retries
+        if progress:
+            progress(result.notebooks)
+    return total
 
 
 def grade_in_parallel(instructor: Path, by_lesson: dict[str, list[str]], workers: int,
                       cell_timeout: int | None = None, scheduler: str | None = None,
                       progress: Callable[[int], None] | None = None,
-                      timings: dict[str, float] | None = None) -> list[Rejected]:
+                      timings: dict[str, float] | None = None) -> ChunkResult:
     """Execute all submissions and write their feedback on ``workers`` dask workers, then record them serially.
 
-    ``by_lesson`` maps each lesson to the students who submitted it (all of
-    them must already be in ``instructor/submitted``). ``scheduler`` is the
-    address of a running dask scheduler; by default a ``LocalCluster`` of
-    ``workers`` single-threaded workers is started and stopped here.
-    ``progress`` is called with the number of notebooks each finished chunk ran.
-    ``timings`` (if given) receives the seconds spent executing (with
-    feedback) and recording. Returns the submissions nbgrader could not
-    process (the rest are graded).
+    ``by_lesson`` maps each lesson to the students (grading ids) who
+    submitted it (all of them must already be in ``instructor/submitted``).
+    ``scheduler`` is the address of a running dask scheduler; by default a
+    ``LocalCluster`` of ``workers`` single-threaded workers is started and
+    stopped here. ``progress`` is called with the number of notebooks each
+    finished chunk ran. ``timings`` (if given) receives the seconds spent
+    executing (with feedback) and recording. Returns the submissions rejected
+    and the grader's failures (a cluster that cannot be reached fails every
+    student, with the reason); the rest are graded.
     """
     import time
 
-    from dask.distributed import Client, LocalCluster, as_completed
+    from dask.distributed import Client, LocalCluster
 
     students = sorted({s for group in by_lesson.values() for s in group})
     notebooks = {s: sum(s in group for group in by_lesson.values()) for s in students}
     lessons = sorted(by_lesson)
-    runners = [prepare_workspace(instructor, i, group, lessons, cell_timeout)
-               for i, group in enumerate(chunk(students, workers, notebooks))]
+    groups = chunk(students, workers, notebooks)
+    runners = [prepare_workspace(instructor, i, group, lessons, cell_timeout) for i, group in enumerate(groups)]
     if not runners:
-        return []
-    failed: list[Rejected] = []
+        return ChunkResult()
     start = time.perf_counter()
-    cluster = None
-    if scheduler is None:
-        # each task waits on an nbgrader subprocess, so thread workers are enough
-        # (and need no __main__ guard in the caller, unlike process workers)
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=False,
-                               dashboard_address=":0", silence_logs=40)
-    client = Client(scheduler or cluster)
+    cluster = client = None
     try:
-        futures = [client.submit(execute_chunk, r, pure=False) for r in runners]
-        for future in as_completed(futures):
-            n, chunk_failed = future.result()
-            failed += chunk_failed
-            if progress:
-                progress(n)
+        if scheduler is None:
+            # each task waits on an nbgrader subprocess, so thread workers are enough
+            # (and need no __main__ guard in the caller, unlike process workers)
+            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=False,
+                                   dashboard_address=":0", silence_logs=40)
+        client = Client(scheduler or cluster, timeout="30s")
+        result = run_chunks(client, runners, groups, progress)
+    except Exception as exc:  # noqa: BLE001 - no cluster: every student is the grader's failure, with the reason
+        result = ChunkResult(failures=[Failure(s, "*", "execute", f"the dask cluster failed: {type(exc).__name__}: "
+                                                                   f"{str(exc)[:200]}") for s in students])
     finally:
-        client.close()
+        if client is not None:
+            client.close()
         if cluster is not None:
             cluster.close()
     collect_feedback(instructor, runners)
     executed = time.perf_counter()
-    record(instructor, runners, cell_timeout)
+    recorded = record(instructor, runners, cell_timeout)
+    result.failures += recorded.failures
+    result.retries += recorded.retries
     if timings is not None:
         timings["execute and feedback"] = executed - start
         timings["record"] = time.perf_counter() - executed
-    return failed
+    return result

@@ -6,9 +6,10 @@ gradebook, the CSVs) is ``instructor/`` unless another is given.
 """
 from __future__ import annotations
 
+import contextlib
 import csv
-import re
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -18,8 +19,9 @@ from pathlib import Path
 
 import nbformat
 
-from . import sandbox
+from . import csv_safe, sandbox
 from .secret import course_secret, secret_path
+from .students import StudentIds
 
 REPO = Path(__file__).resolve().parent.parent
 SOLUTIONS = REPO / "solutions"
@@ -52,11 +54,35 @@ class NbgraderError(RuntimeError):
 
 @dataclass
 class Rejected:
-    """A submission that could not be graded, and why."""
+    """A submission that could not be graded for a reason of its own (not a notebook, ...), and why."""
 
     student: str
     lesson: str
     reason: str
+
+
+@dataclass
+class Failure:
+    """A failure of the grader itself (nbgrader crashing, a worker dying, the report), tried twice.
+
+    ``student`` and ``lesson`` say whom it cost (``""`` for the whole class);
+    ``stage`` names the step: ``autograde``, ``generate_feedback``, ``record``,
+    ``report``, ...
+    """
+
+    student: str
+    lesson: str
+    stage: str
+    reason: str
+
+
+@dataclass
+class Notice:
+    """Something the instructor should know about a submission that was graded (a second notebook ignored, ...)."""
+
+    student: str
+    lesson: str
+    text: str
 
 
 FAILED = re.compile(r"There was an error processing assignment '([^']+)' for student '([^']+)'")
@@ -73,24 +99,36 @@ def failed_submissions(log: str) -> list[Rejected]:
     return out
 
 
-def normalize_submissions(instructor: Path, by_lesson: dict[str, list[str]]) -> dict[tuple[str, str], list[str]]:
+def normalize_submissions(instructor: Path, by_lesson: dict[str, list[str]]
+                          ) -> tuple[dict[tuple[str, str], list[str]], list[Rejected]]:
     """Rebuild every collected submission around its released notebook (see :mod:`autograder.sanitize`).
 
     Needs ``instructor/release`` (made by :meth:`Nbgrader.generate`). Returns
-    the repairs made, by ``(student, lesson)``.
+    the repairs made, by ``(student, lesson)``, and the submissions that could
+    not be rebuilt (text that is not valid Unicode, say): those are removed
+    from ``by_lesson`` and from ``submitted/``, never graded half-repaired.
     """
     from .sanitize import normalize
 
-    repairs = {}
+    repairs, rejected = {}, []
     for lesson, students in by_lesson.items():
         released = nbformat.read(instructor / "release" / lesson / notebook_name(lesson), as_version=4)
-        for student in students:
+        for student in list(students):
             path = instructor / "submitted" / student / lesson / notebook_name(lesson)
-            nb, notes = normalize(nbformat.read(path, as_version=4), released)
-            nbformat.write(nb, path)
+            try:
+                nb, notes = normalize(nbformat.read(path, as_version=4), released)
+                nbformat.write(nb, path)
+            except Exception as exc:  # noqa: BLE001 - one notebook the grader cannot rebuild is rejected, alone
+                rejected.append(Rejected(student, lesson, f"the notebook cannot be prepared for grading: "
+                                                          f"{type(exc).__name__}: {exc}"[:300]))
+                students.remove(student)
+                shutil.rmtree(path.parent, ignore_errors=True)
+                with contextlib.suppress(OSError):
+                    path.parent.parent.rmdir()  # nothing else of theirs is graded
+                continue
             if notes:
                 repairs[(student, lesson)] = notes
-    return repairs
+    return repairs, rejected
 
 
 def lessons() -> list[str]:
@@ -129,23 +167,36 @@ class Nbgrader:
         env.update(self.extra_env)
         return env
 
+    def attempt(self, *args: str) -> tuple[int, str]:
+        """Run ``nbgrader ARGS`` from the repo root; return its exit status and log (never raises)."""
+        self.instructor.mkdir(parents=True, exist_ok=True)
+        try:
+            proc = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=REPO, env=self.env(),
+                                  capture_output=True, text=True,
+                                  errors="replace")
+            code, log = proc.returncode, proc.stdout + proc.stderr
+        except OSError as exc:
+            code, log = 127, f"nbgrader could not start: {exc}"
+        logs = self.instructor / "logs"
+        logs.mkdir(exist_ok=True)
+        with open(logs / "nbgrader.log", "a", errors="replace") as fh:
+            fh.write(f"$ nbgrader {' '.join(args)}\n{log}\n")
+        return code, log
+
     def run(self, *args: str, check: bool = True) -> str:
         """Run ``nbgrader ARGS`` from the repo root; return its log.
 
         With ``check`` (the default) a failure raises :class:`NbgraderError`.
         """
-        self.instructor.mkdir(parents=True, exist_ok=True)
-        proc = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=REPO, env=self.env(),
-                              capture_output=True, text=True)
-        log = proc.stdout + proc.stderr
-        logs = self.instructor / "logs"
-        logs.mkdir(exist_ok=True)
-        with open(logs / "nbgrader.log", "a") as fh:
-            fh.write(f"$ nbgrader {' '.join(args)}\n{log}\n")
-        if proc.returncode != 0 and check:
+        code, log = self.attempt(*args)
+        if code != 0 and check:
             tail = "\n".join(log.splitlines()[-25:])
-            raise NbgraderError(f"nbgrader {' '.join(args)} failed (exit {proc.returncode}):\n{tail}", log)
+            raise NbgraderError(f"nbgrader {' '.join(args)} failed (exit {code}):\n{tail}", log)
         return log
+
+    def autograded(self) -> set[tuple[str, str]]:
+        """``(student id, lesson)`` of every notebook autograded in this folder."""
+        return {(p.parent.parent.name, p.parent.name) for p in (self.instructor / "autograded").glob("*/*/*.ipynb")}
 
     def generate(self, lessons: list[str], release_dir: Path | None = None) -> None:
         """Generate the student version of ``lessons`` (into ``course/`` unless ``release_dir``).
@@ -175,18 +226,6 @@ class Nbgrader:
         finally:
             shutil.rmtree(links, ignore_errors=True)
 
-    def autograde(self, lesson: str) -> list[Rejected]:
-        """Autograde every submission of ``lesson`` (a glob) in ``instructor/submitted``.
-
-        A submission nbgrader cannot process does not stop the others: it is
-        returned as :class:`Rejected`, with the last error nbgrader logged for it.
-        """
-        return failed_submissions(self.run("autograde", lesson, "--force", check=False))
-
-    def feedback(self, lesson: str) -> None:
-        """Write the HTML feedback of every autograded submission of ``lesson``."""
-        self.run("generate_feedback", lesson, "--force")
-
     def export(self, path: Path) -> None:
         """nbgrader's own CSV: one row per student and lesson."""
         self.run("export", f"--to={path}")
@@ -207,41 +246,91 @@ def generate_course(release_dir: Path | None = None) -> list[Path]:
     return [(release_dir or COURSE) / lesson / notebook_name(lesson) for lesson in lessons()]
 
 
-def collect(submissions: Path, instructor: Path) -> tuple[dict[str, list[str]], list[Rejected]]:
-    """Copy ``submissions/<student>/<lesson>/<lesson>.ipynb`` into ``instructor/submitted``.
+@dataclass
+class Collected:
+    """What :func:`collect` found: what to grade (by grading id), and what not, with reasons."""
 
+    by_lesson: dict[str, list[str]] = field(default_factory=dict)
+    rejected: list[Rejected] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)
+    ids: StudentIds = field(default_factory=StudentIds)
+
+
+def _visible(path: Path) -> bool:
+    return not path.name.startswith(".") and path.name != "__MACOSX"
+
+
+def _lesson_notebook(student: str, lesson_dir: Path, found: Collected) -> Path | None:
+    """The notebook to grade in a lesson folder, or ``None`` (rejected, with the reason recorded)."""
+    lesson = lesson_dir.name
+    name = notebook_name(lesson)
+    others = sorted(p.name for p in lesson_dir.iterdir() if _visible(p) and p.suffix == ".ipynb" and p.name != name)
+    src = lesson_dir / name
+    if not src.exists() and not src.is_symlink():
+        why = f"no {name} in the folder" + (f" (found {', '.join(others)}: rename the one to grade)" if others else "")
+        found.rejected.append(Rejected(student, lesson, why))
+        return None
+    if src.is_symlink() or not src.is_file():
+        found.rejected.append(Rejected(student, lesson, f"{name} is a link or a folder, not a notebook file"))
+        return None
+    if others:
+        found.notices.append(Notice(student, lesson, f"graded {name}; also in the folder and not graded: "
+                                                     f"{', '.join(others)}"))
+    return src
+
+
+def collect(submissions: Path, instructor: Path) -> Collected:
+    """Copy ``submissions/<student>/<lesson>/<lesson>.ipynb`` into ``instructor/submitted/<id>/<lesson>``.
+
+    Every folder in ``submissions`` is a student, whatever its name (hidden
+    ones, ``.git`` say, aside): each ends graded or rejected with a reason.
+    Odd names are graded under a safe id (:mod:`autograder.students`).
     Only the notebook is copied; other files a student put beside it are left
-    out (the lesson's own data files come from the course when it is graded).
-
-    Returns ``({lesson: [students]}, rejected)``. A file that is not a readable
-    notebook is rejected with a reason instead of stopping the batch.
+    out (the lesson's own data files come from the course when it is graded),
+    and other notebooks are named in a notice. A file that is not a readable
+    notebook, a missing notebook, an unknown lesson or a student folder
+    without lessons is rejected with a reason instead of stopping the batch.
     """
-    by_lesson: dict[str, list[str]] = {}
-    rejected: list[Rejected] = []
+    found = Collected()
     known = set(lessons())
-    for student_dir in sorted(p for p in submissions.iterdir() if p.is_dir()):
-        for lesson_dir in sorted(p for p in student_dir.iterdir() if p.is_dir()):
-            student, lesson = student_dir.name, lesson_dir.name
+    entries = sorted(p for p in submissions.iterdir() if _visible(p))
+    for entry in entries:
+        if not entry.is_dir() or entry.is_symlink():
+            found.rejected.append(Rejected(entry.name, "", "not a student folder: submissions are laid out "
+                                                           "<student>/<lesson>/<lesson>.ipynb"))
+    students = [p for p in entries if p.is_dir() and not p.is_symlink()]
+    found.ids = StudentIds.assign([p.name for p in students])
+    for student_dir in students:
+        student = student_dir.name
+        lesson_dirs = sorted(p for p in student_dir.iterdir() if _visible(p) and p.is_dir() and not p.is_symlink())
+        if not lesson_dirs:
+            loose = sorted(p.name for p in student_dir.iterdir() if _visible(p))
+            seen = f" (found {', '.join(loose[:5])})" if loose else " (the folder is empty)"
+            found.rejected.append(Rejected(student, "", "no lesson folder: expected "
+                                                        "<student>/<lesson>/<lesson>.ipynb" + seen))
+            continue
+        for lesson_dir in lesson_dirs:
+            lesson = lesson_dir.name
             if lesson not in known:
-                rejected.append(Rejected(student, lesson, f"unknown lesson folder {lesson!r}"))
+                found.rejected.append(Rejected(student, lesson, f"unknown lesson folder {lesson!r}"))
                 continue
-            src = lesson_dir / notebook_name(lesson)
-            if not src.exists():
-                rejected.append(Rejected(student, lesson, f"no {notebook_name(lesson)} in the folder"))
+            src = _lesson_notebook(student, lesson_dir, found)
+            if src is None:
                 continue
             try:
                 nbformat.validate(nbformat.read(src, as_version=4))
             except Exception as exc:  # noqa: BLE001 - any unreadable file is rejected, not fatal
-                rejected.append(Rejected(student, lesson, f"not a valid notebook: {type(exc).__name__}: {exc}"[:300]))
+                found.rejected.append(Rejected(student, lesson,
+                                               f"not a valid notebook: {type(exc).__name__}: {exc}"[:300]))
                 continue
-            dst = instructor / "submitted" / student / lesson
+            dst = instructor / "submitted" / found.ids.id(student) / lesson
             if dst.exists():
                 shutil.rmtree(dst)
             dst.mkdir(parents=True)
             # the notebook only: a .py file beside it could be imported by the notebook, out of the grader's sight
-            shutil.copy2(src, dst / src.name)
-            by_lesson.setdefault(lesson, []).append(student)
-    return by_lesson, rejected
+            shutil.copyfile(src, dst / notebook_name(lesson))
+            found.by_lesson.setdefault(lesson, []).append(found.ids.id(student))
+    return found
 
 
 @dataclass
@@ -255,10 +344,11 @@ class TaskScore:
     max_score: float
 
 
-def read_scores(instructor: Path) -> list[TaskScore]:
-    """Every autograded test cell's score from the gradebook."""
+def read_scores(instructor: Path, ids: StudentIds | None = None) -> list[TaskScore]:
+    """Every autograded test cell's score from the gradebook, under the students' names (``ids`` maps them)."""
     from nbgrader.api import Gradebook
 
+    ids = ids or StudentIds.load(ids_path(instructor))
     rows = []
     with Gradebook(gradebook_url(instructor)) as gb:
         for assignment in gb.assignments:
@@ -268,18 +358,51 @@ def read_scores(instructor: Path) -> list[TaskScore]:
                         if grade.cell.cell_type != "code":
                             continue
                         task = grade.name.removeprefix("test_")
-                        rows.append(TaskScore(sub.student.id, assignment.name, task,
+                        rows.append(TaskScore(ids.name(sub.student.id), assignment.name, task,
                                               float(grade.score), float(grade.max_score)))
     return sorted(rows, key=lambda r: (r.student, r.lesson, r.task))
 
 
+def ids_path(instructor: Path) -> Path:
+    """Where the map of student names to grading ids is kept (:mod:`autograder.students`)."""
+    return instructor / "students.json"
+
+
+def open_csv(path: Path):
+    """A CSV file for writing: UTF-8, and a name that is not valid Unicode is written back as the bytes it was."""
+    return open(path, "w", newline="", encoding="utf-8", errors="surrogateescape")
+
+
 def write_task_csv(rows: list[TaskScore], path: Path) -> None:
-    """One row per student, lesson and exercise: the CSV an instructor reads."""
-    with open(path, "w", newline="") as fh:
-        writer = csv.writer(fh)
+    """One row per student, lesson and exercise: the CSV an instructor reads (no cell is a formula)."""
+    with open_csv(path) as fh:
+        writer = csv_safe.writer(fh)
         writer.writerow(["student", "lesson", "exercise", "score", "max_score"])
         for r in rows:
             writer.writerow([r.student, r.lesson, r.task, f"{r.score:g}", f"{r.max_score:g}"])
+
+
+def export_summary(runner: Nbgrader, path: Path, ids: StudentIds, rejected: set[tuple[str, str]] = frozenset()
+                   ) -> None:
+    """nbgrader's own CSV (one row per student and lesson), with the students' names and no live formula.
+
+    The rows of ``rejected`` ``(student, lesson)`` are left out: nbgrader may
+    have made them before it failed on the notebook.
+    """
+    runner.export(path)
+    with open(path, newline="", encoding="utf-8", errors="surrogateescape") as fh:
+        rows = list(csv.reader(fh))
+    header = rows[0] if rows else []
+    student = header.index("student_id") if "student_id" in header else None
+    lesson = header.index("assignment") if "assignment" in header else None
+    with open_csv(path) as fh:
+        writer = csv_safe.writer(fh)
+        for i, row in enumerate(rows):
+            if i > 0 and student is not None and student < len(row):
+                row[student] = ids.name(row[student])
+                if lesson is not None and lesson < len(row) and (row[student], row[lesson]) in rejected:
+                    continue
+            writer.writerow(row)
 
 
 def totals(rows: list[TaskScore]) -> dict[tuple[str, str], tuple[float, float]]:
@@ -292,8 +415,55 @@ def totals(rows: list[TaskScore]) -> dict[tuple[str, str], tuple[float, float]]:
 
 
 def feedback_path(instructor: Path, student: str, lesson: str) -> Path:
-    """Where nbgrader writes a student's HTML feedback for a lesson."""
+    """Where a student's HTML feedback for a lesson ends (under the student's name)."""
     return instructor / "feedback" / student / lesson / Path(notebook_name(lesson)).with_suffix(".html")
+
+
+def place_feedback(instructor: Path, ids: StudentIds, graded: set[tuple[str, str]]) -> list[Failure]:
+    """Make the feedback of ``graded`` ``(id, lesson)`` safe to open, under each student's name.
+
+    Each page goes through :func:`autograder.feedback_html.clean_file` (no
+    script, event handler or ``javascript:`` URL of the student's survives);
+    a page that cannot be cleaned is deleted, never handed out, and is the
+    grader's failure. A student graded under a safe id gets the folder of
+    their name.
+    """
+    from .feedback_html import clean_file
+
+    failures = []
+    for student_id, lesson in sorted(graded):
+        name = ids.name(student_id)
+        src, dest = feedback_path(instructor, student_id, lesson), feedback_path(instructor, name, lesson)
+        if not src.exists():
+            continue
+        if src != dest:
+            shutil.rmtree(dest.parent, ignore_errors=True)
+            dest.parent.parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(src.parent, dest.parent)
+            with contextlib.suppress(OSError):
+                src.parent.parent.rmdir()
+        try:
+            clean_file(dest)
+        except Exception as exc:  # noqa: BLE001 - a page that cannot be made safe is not handed out
+            dest.unlink(missing_ok=True)
+            failures.append(Failure(name, lesson, "feedback", f"the feedback page could not be made safe, so it "
+                                                              f"was deleted: {type(exc).__name__}: {exc}"[:300]))
+    return failures
+
+
+def unaccounted(by_lesson: dict[str, list[str]], ids: StudentIds, scores: list[TaskScore],
+                rejected: list[Rejected], failures: list[Failure]) -> list[Failure]:
+    """A :class:`Failure` for every collected notebook that ended with no grade, no rejection and no failure."""
+    seen = {(r.student, r.lesson) for r in scores} | {(r.student, r.lesson) for r in rejected}
+    failed = {(f.student, f.lesson) for f in failures} | {(f.student, "*") for f in failures}
+    out = []
+    for lesson, students in sorted(by_lesson.items()):
+        for student_id in students:
+            name = ids.name(student_id)
+            if (name, lesson) not in seen and (name, lesson) not in failed and (name, "*") not in failed:
+                out.append(Failure(name, lesson, "grade", "no grade, rejection or failure was recorded for this "
+                                                          "notebook (see logs/nbgrader.log)"))
+    return out
 
 
 @dataclass
@@ -310,6 +480,10 @@ class GradeRun:
     timings: dict[str, float] = field(default_factory=dict)
     #: structural repairs made to submissions (deleted or edited course cells, ...), by (student, lesson)
     repairs: dict[tuple[str, str], list[str]] = field(default_factory=dict)
+    #: the grader's own failures (tried twice), apart from rejections: the run is not complete
+    failures: list[Failure] = field(default_factory=list)
+    #: remarks on graded submissions (a second notebook in a lesson folder, ...)
+    notices: list[Notice] = field(default_factory=list)
 
 
 def grade(submissions: Path, instructor: Path = DEFAULT_INSTRUCTOR, cell_timeout: int | None = None,
@@ -318,10 +492,17 @@ def grade(submissions: Path, instructor: Path = DEFAULT_INSTRUCTOR, cell_timeout
 
     ``submissions`` is laid out ``<student>/<lesson>/<lesson>.ipynb``.
     ``workers`` (default: the core count) dask workers execute the notebooks
-    (see :mod:`autograder.parallel`); ``workers=1`` runs plain nbgrader, one
-    command per lesson. Either way the grades are the same.
+    (see :mod:`autograder.parallel`); ``workers=1`` runs plain nbgrader in the
+    instructor folder. Either way the grades are the same.
+
+    Every student in ``submissions`` ends graded (``scores``), rejected with a
+    reason of their own (``rejected``), or in ``failures``: the grader's own
+    failures, each tried twice, after which the rest of the class is still
+    graded and every CSV written.
     """
     from tqdm.auto import tqdm
+
+    from .chunk_grading import grade_chunk
 
     require_sandbox()
     course_secret(create=True)  # the hidden inputs' secret: made on the first grading run, kept for regrades
@@ -337,37 +518,61 @@ def grade(submissions: Path, instructor: Path = DEFAULT_INSTRUCTOR, cell_timeout
         timings[phase] = now - clock
         clock = now
 
-    by_lesson, rejected = collect(submissions, instructor)
+    found = collect(submissions, instructor)
+    ids = StudentIds.load(ids_path(instructor))
+    ids.by_name.update(found.ids.by_name)
+    ids.save(ids_path(instructor))
+    by_lesson, rejected, failures = found.by_lesson, list(found.rejected), []
     lap("collect")
-    # records the source cells (with hidden tests) in this gradebook, without touching course/
-    runner.generate(sorted(by_lesson), release_dir=instructor / "release")
-    repairs = normalize_submissions(instructor, by_lesson)
-    if repairs:
-        with open(instructor / "logs" / "repairs.log", "w") as fh:
-            for (student, lesson), notes in sorted(repairs.items()):
-                fh.writelines(f"{student} {lesson}: {note}\n" for note in notes)
+    repairs: dict[tuple[str, str], list[str]] = {}
+    if by_lesson:
+        # records the source cells (with hidden tests) in this gradebook, without touching course/
+        runner.generate(sorted(by_lesson), release_dir=instructor / "release")
+        repairs, unprepared = normalize_submissions(instructor, by_lesson)
+        rejected += unprepared
+    (instructor / "logs").mkdir(parents=True, exist_ok=True)
+    with open(instructor / "logs" / "repairs.log", "w", errors="replace") as fh:
+        for (student, lesson), notes in sorted(repairs.items()):
+            fh.writelines(f"{ids.name(student)} {lesson}: {note}\n" for note in notes)
     lap("generate")
     total = sum(len(s) for s in by_lesson.values())
+    students = sorted({s for group in by_lesson.values() for s in group})
     with tqdm(total=total, desc="grading", unit="notebook", disable=not progress or total == 0) as bar:
-        if workers == 1:
-            for lesson in sorted(by_lesson):
-                rejected += runner.autograde(lesson)
-                bar.update(len(by_lesson[lesson]))
-            lap("execute")
-            if by_lesson:
-                runner.feedback("*")
-            lap("feedback")
-        elif by_lesson:
+        if workers == 1 and students:
+            result = grade_chunk(runner, students, tuple(sorted(by_lesson)))
+            rejected += result.rejected
+            failures += result.failures
+            bar.update(result.notebooks)
+            lap("execute and feedback")
+        elif students:
             from .parallel import grade_in_parallel
-            rejected += grade_in_parallel(instructor, by_lesson, workers, cell_timeout, scheduler, bar.update,
-                                          timings)
+            result = grade_in_parallel(instructor, by_lesson, workers, cell_timeout, scheduler, bar.update, timings)
+            rejected += result.rejected
+            failures += result.failures
             clock = time.perf_counter()
-    scores = read_scores(instructor)
+        retries = result.retries if students else []
+    with open(instructor / "logs" / "retries.log", "w", errors="replace") as fh:
+        fh.writelines(f"{line}\n" for line in retries)
+    graded = {(s, lesson) for s, lesson in runner.autograded() if s in students}
+    failures += place_feedback(instructor, ids, graded)
+    rejected = [Rejected(ids.name(r.student), r.lesson, r.reason) for r in rejected]
+    failures = [Failure(ids.name(f.student), f.lesson, f.stage, f.reason) for f in failures]
+    try:
+        scores = read_scores(instructor, ids)
+    except Exception as exc:  # noqa: BLE001 - the gradebook is the grader's: its failure is reported, not a crash
+        scores, failures = [], failures + [Failure("", "", "gradebook", f"{type(exc).__name__}: {exc}"[:300])]
+    dropped = {(r.student, r.lesson) for r in rejected}  # nbgrader may have made rows before it failed
+    scores = [r for r in scores if (r.student, r.lesson) not in dropped]
+    failures += unaccounted(by_lesson, ids, scores, rejected, failures)
     csv_path = instructor / "grades_by_exercise.csv"
     write_task_csv(scores, csv_path)
     summary_csv = instructor / "grades.csv"
-    runner.export(summary_csv)
+    try:
+        export_summary(runner, summary_csv, ids, dropped)
+    except Exception as exc:  # noqa: BLE001
+        failures.append(Failure("", "", "export", f"nbgrader export failed: {str(exc)[:300]}"))
     from .report import write_report
-    write_report(instructor, scores, rejected)
+    failures += write_report(instructor, scores, rejected, failures, found.notices)
     lap("export")
-    return GradeRun(instructor, scores, rejected, csv_path, summary_csv, timings, repairs)
+    return GradeRun(instructor, scores, rejected, csv_path, summary_csv, timings,
+                    {(ids.name(s), lesson): notes for (s, lesson), notes in repairs.items()}, failures, found.notices)

@@ -3,12 +3,19 @@
 * ``report/class_report.png``: one score histogram per exercise, and the most
   common diagnosed mistakes across the class (from the checks' "likely cause").
 * ``report/mistakes.csv``: every failed exercise with its diagnosis.
+* ``report/rejected.csv``, ``report/failures.csv``, ``report/notices.csv``:
+  submissions rejected for a reason of their own; the grader's own failures;
+  remarks on graded submissions (a second notebook beside the lesson's).
 * ``grades_lms.csv``: one row per student, one column per lesson plus a total,
   the shape LMS gradebook imports expect.
+
+Every CSV goes through :mod:`autograder.csv_safe` (no cell is a live
+formula). Each file is written on its own: the plot failing (a diagnosis
+that is not valid mathtext, say) costs the plot, reported as a failure, not
+the CSVs.
 """
 from __future__ import annotations
 
-import csv
 import textwrap
 from collections import Counter
 from dataclasses import dataclass
@@ -16,7 +23,9 @@ from pathlib import Path
 
 import nbformat
 
-from .pipeline import Rejected, TaskScore, totals
+from . import csv_safe
+from .pipeline import Failure, Notice, Rejected, TaskScore, ids_path, open_csv, totals
+from .students import StudentIds
 from .preprocessors.redact_tests import ANSI
 
 
@@ -50,11 +59,12 @@ def explain_failure(ename: str, evalue: str) -> str:
     return f"{ename}"
 
 
-def diagnoses(instructor: Path) -> list[Diagnosis]:
-    """Every failed test cell of every autograded notebook, with its reason."""
+def diagnoses(instructor: Path, ids: StudentIds | None = None) -> list[Diagnosis]:
+    """Every failed test cell of every autograded notebook, with its reason, under the students' names."""
+    ids = ids or StudentIds.load(ids_path(instructor))
     found = []
     for path in sorted((instructor / "autograded").glob("*/*/*.ipynb")):
-        student, lesson = path.parent.parent.name, path.parent.name
+        student, lesson = ids.name(path.parent.parent.name), path.parent.name
         try:
             nb = nbformat.read(path, as_version=4)
         except Exception:  # noqa: BLE001 - an unreadable notebook has no diagnoses to report
@@ -65,29 +75,41 @@ def diagnoses(instructor: Path) -> list[Diagnosis]:
                 continue
             for out in cell.get("outputs", []):
                 if out.get("output_type") == "error":
-                    task = meta["grade_id"].removeprefix("test_")
-                    found.append(Diagnosis(student, lesson, task, explain_failure(out.get("ename", ""), out.get("evalue", ""))))
+                    task = str(meta.get("grade_id", "")).removeprefix("test_")
+                    found.append(Diagnosis(student, lesson, task, explain_failure(str(out.get("ename", "")),
+                                                                                  str(out.get("evalue", "")))))
                     break
     return found
 
 
-def write_lms_csv(scores: list[TaskScore], path: Path, rejected: list[Rejected] = ()) -> None:
+def write_lms_csv(scores: list[TaskScore], path: Path, rejected: list[Rejected] = (),
+                  failures: list[Failure] = ()) -> None:
     """``student, <lesson> (max N), ..., total``: one row per student.
 
-    A rejected submission counts 0 (its reason is in ``report/rejected.csv``).
+    A rejected submission counts 0 (its reason is in ``report/rejected.csv``);
+    a student the grader failed (``report/failures.csv``) has a row too, with
+    that lesson's cell left empty: not graded is not 0.
     """
     sums = totals(scores)
     maxima = {lesson: m for (_, lesson), (_, m) in sums.items()}  # a lesson's max is every student's
     for r in rejected:
-        sums.setdefault((r.student, r.lesson), (0.0, 0.0))
-    lessons = sorted({lesson for _, lesson in sums})
-    students = sorted({s for s, _ in sums})
-    with open(path, "w", newline="") as fh:
-        writer = csv.writer(fh)
+        if r.lesson:
+            sums.setdefault((r.student, r.lesson), (0.0, 0.0))
+    lessons = sorted({lesson for _, lesson in sums if lesson})
+    students = sorted({s for s, _ in sums} | {r.student for r in rejected} | {f.student for f in failures if f.student})
+    failed = {(f.student, f.lesson) for f in failures} | {(f.student, "*") for f in failures}
+    with open_csv(path) as fh:
+        writer = csv_safe.writer(fh)
         writer.writerow(["student"] + [f"{lesson} (max {maxima.get(lesson, 0.0):g})" for lesson in lessons] + ["total"])
         for s in students:
-            row = [sums.get((s, lesson), (0.0, 0.0))[0] for lesson in lessons]
-            writer.writerow([s] + [f"{v:g}" for v in row] + [f"{sum(row):g}"])
+            cells, total = [], 0.0
+            for lesson in lessons:
+                if (s, lesson) in sums:
+                    cells.append(f"{sums[(s, lesson)][0]:g}")
+                    total += sums[(s, lesson)][0]
+                else:
+                    cells.append("" if (s, lesson) in failed or (s, "*") in failed else "0")
+            writer.writerow([s] + cells + [f"{total:g}"])
 
 
 def plot_class_report(scores: list[TaskScore], found: list[Diagnosis], path: Path, top: int = 10) -> None:
@@ -107,7 +129,7 @@ def plot_class_report(scores: list[TaskScore], found: list[Diagnosis], path: Pat
         got = [r.score for r in scores if (r.lesson, r.task) == (lesson, task)]
         max_score = max(r.max_score for r in scores if (r.lesson, r.task) == (lesson, task))
         ax.hist(got, bins=[b - 0.5 for b in range(int(max_score) + 2)] if max_score <= 10 else 10, color="C0")
-        ax.set_title(f"{lesson[:2]} {task}", fontsize=8)
+        ax.set_title(plain_label(f"{lesson[:2]} {task}"), fontsize=8)
         ax.set_xlabel(f"points (of {max_score:g})", fontsize=7)
         ax.xaxis.get_major_locator().set_params(integer=True)
         ax.tick_params(labelsize=7)
@@ -115,7 +137,7 @@ def plot_class_report(scores: list[TaskScore], found: list[Diagnosis], path: Pat
     counts = Counter(f"{d.lesson[:2]} {d.task}: {d.text}" for d in found if d.text != "not implemented yet")
     common = counts.most_common(top)[::-1]
     if common:
-        labels = [textwrap.shorten(label, 90, placeholder="...") for label, _ in common]
+        labels = [plain_label(textwrap.shorten(label, 90, placeholder="...")) for label, _ in common]
         ax.barh(range(len(common)), [n for _, n in common], color="C3")
         ax.set_yticks(range(len(common)), ["\n".join(textwrap.wrap(t, 48)) for t in labels], fontsize=7)
         ax.xaxis.get_major_locator().set_params(integer=True)
@@ -127,20 +149,40 @@ def plot_class_report(scores: list[TaskScore], found: list[Diagnosis], path: Pat
     plt.close(fig)
 
 
-def write_report(instructor: Path, scores: list[TaskScore], rejected: list[Rejected] = ()) -> dict[str, Path]:
-    """Write the class report files; returns their paths by name."""
-    found = diagnoses(instructor)
+def plain_label(text: str) -> str:
+    """``text`` as matplotlib shows it literally: a ``$`` would start mathtext (``$\\frac{$`` does not parse)."""
+    return text.replace("$", r"\$")
+
+
+def write_csv(path: Path, header: list[str], rows: list[list]) -> None:
+    """A report CSV: UTF-8, no live formula in any cell."""
+    with open_csv(path) as fh:
+        writer = csv_safe.writer(fh)
+        writer.writerow(header)
+        writer.writerows(rows)
+
+
+def write_report(instructor: Path, scores: list[TaskScore], rejected: list[Rejected] = (),
+                 failures: list[Failure] = (), notices: list[Notice] = ()) -> list[Failure]:
+    """Write the class report files; return the parts that failed (the rest is written regardless)."""
     out = instructor / "report"
     out.mkdir(parents=True, exist_ok=True)
-    with open(out / "rejected.csv", "w", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["student", "lesson", "reason"])
-        writer.writerows([r.student, r.lesson, r.reason] for r in rejected)
-    with open(out / "mistakes.csv", "w", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["student", "lesson", "exercise", "diagnosis"])
-        for d in found:
-            writer.writerow([d.student, d.lesson, d.task, d.text])
-    write_lms_csv(scores, instructor / "grades_lms.csv", rejected)
-    plot_class_report(scores, found, out / "class_report.png")
-    return {"plot": out / "class_report.png", "mistakes": out / "mistakes.csv", "lms": instructor / "grades_lms.csv"}
+    failed: list[Failure] = []
+    try:
+        found = diagnoses(instructor)
+    except Exception as exc:  # noqa: BLE001 - the report is the grader's: its failure is reported, not a crash
+        found = []
+        failed.append(Failure("", "", "report", f"diagnoses: {type(exc).__name__}: {exc}"[:300]))
+    write_csv(out / "rejected.csv", ["student", "lesson", "reason"],
+              [[r.student, r.lesson, r.reason] for r in rejected])
+    write_csv(out / "notices.csv", ["student", "lesson", "notice"], [[n.student, n.lesson, n.text] for n in notices])
+    write_csv(out / "mistakes.csv", ["student", "lesson", "exercise", "diagnosis"],
+              [[d.student, d.lesson, d.task, d.text] for d in found])
+    write_lms_csv(scores, instructor / "grades_lms.csv", rejected, failures)
+    try:
+        plot_class_report(scores, found, out / "class_report.png")
+    except Exception as exc:  # noqa: BLE001
+        failed.append(Failure("", "", "report", f"class_report.png: {type(exc).__name__}: {exc}"[:300]))
+    write_csv(out / "failures.csv", ["student", "lesson", "stage", "reason"],
+              [[f.student, f.lesson, f.stage, f.reason] for f in [*failures, *failed]])
+    return failed

@@ -170,14 +170,15 @@ def bwrap_argv(sources: dict[str, str], ipc_dir: str, workdir: str, limits: Limi
             "--cap-drop", "ALL", "--clearenv"]
     for name, value in environment().items():
         argv += ["--setenv", name, value]
-    for path, source in sources.items():
-        argv += ["--ro-bind", source, path]
-    argv += merged_usr_links()
+    # the writable tmpfs first, the read-only folders on top: a course cloned under /tmp stays visible
     argv += ["--proc", "/proc", "--dev", "/dev",
              "--size", str(limits.tmpfs_bytes), "--tmpfs", "/dev/shm",
              "--size", str(limits.tmpfs_bytes), "--tmpfs", "/tmp",
-             "--size", str(limits.tmpfs_bytes), "--tmpfs", HOME,
-             "--dir", workdir, "--bind", ipc_dir, ipc_dir,
+             "--size", str(limits.tmpfs_bytes), "--tmpfs", HOME]
+    for path, source in sources.items():
+        argv += ["--ro-bind", source, path]
+    argv += merged_usr_links()
+    argv += ["--dir", workdir, "--bind", ipc_dir, ipc_dir,
              # the root itself (where /work, /root, /home were made to hold the binds) is read-only
              "--remount-ro", "/", "--chdir", workdir, "--", *command]
     return argv

@@ -25,3 +25,31 @@ def test_the_lms_csv_gives_each_lesson_its_total_maximum_and_counts_a_rejected_f
     scores = [TaskScore("ann", "01_x", "a", 2, 2), TaskScore("ann", "01_x", "b", 1, 3)]
     write_lms_csv(scores, tmp_path / "lms.csv", [Rejected("bob", "01_x", "not a notebook")])
     assert (tmp_path / "lms.csv").read_text().splitlines() == ["student,01_x (max 5),total", "ann,3,3", "bob,0,0"]
+
+
+def test_a_diagnosis_that_is_broken_latex_is_drawn_as_text(tmp_path):
+    from autograder.pipeline import TaskScore
+    from autograder.report import Diagnosis, plot_class_report
+    scores = [TaskScore("ann", "01_x", "a", 0, 2)]
+    found = [Diagnosis("ann", "01_x", "a", r"$\frac{$ and $$ and \$")]
+    plot_class_report(scores, found, tmp_path / "report.png")
+    assert (tmp_path / "report.png").stat().st_size > 1000
+
+
+def test_every_report_csv_is_written_even_when_the_plot_fails_and_no_cell_is_a_formula(tmp_path, monkeypatch):
+    from autograder import report
+    from autograder.pipeline import Failure, Notice, Rejected, TaskScore
+    monkeypatch.setattr(report, "plot_class_report", lambda *a, **k: 1 / 0)
+    evil = '=HYPERLINK("http://evil","x")'
+    failed = report.write_report(tmp_path, [TaskScore(evil, "01_x", "a", 1, 2)], [Rejected("@bob", "01_x", "-bad")],
+                                 [Failure("+carl", "01_x", "autograde", "crashed")], [Notice("\tdan", "01_x", "=note")])
+    assert [(f.stage, f.reason.split(":")[0]) for f in failed] == [("report", "class_report.png")]
+    texts = {p.name: p.read_text() for p in [*(tmp_path / "report").glob("*.csv"), tmp_path / "grades_lms.csv"]}
+    assert set(texts) == {"rejected.csv", "notices.csv", "mistakes.csv", "failures.csv", "grades_lms.csv"}
+    for name, text in texts.items():
+        for line in text.splitlines()[1:]:
+            assert not line.startswith(("=", "+", "-", "@", "\t", '"=', '"+', '"-', '"@', '"\t')), (name, line)
+    assert "class_report.png" in texts["failures.csv"] and "+carl" in texts["failures.csv"]
+    lms = texts["grades_lms.csv"].splitlines()
+    assert "'+carl,,0" in lms, "a student the grader failed has a row, with the lesson not graded (empty), not 0"
+    assert "'@bob,0,0" in lms and f"\"'{evil.replace(chr(34), chr(34) * 2)}\",1,1" in lms

@@ -1,0 +1,113 @@
+"""Autograde and write feedback for a group of students, so that nothing one of them does stops the others.
+
+One nbgrader command grades many notebooks (each command costs about 5 s to
+start), and nbgrader goes on past a notebook it cannot process, naming it in
+its log. Two things can still go wrong, and each costs only what it must:
+
+* **one notebook** fails (nbgrader names the student): it is tried once more
+  on its own. Failing again, alone, it is the notebook's doing: autograding
+  rejects it with nbgrader's error as the reason; feedback that still cannot
+  be written is the grader's failure (the grade stands, the page is missing).
+* **the command itself** fails without naming anyone (nbgrader crashed, was
+  killed, or could not start): it is run once more; failing again, each
+  student is run alone, and those who still fail are the grader's failures,
+  reported apart from rejections.
+
+Feedback is written only for the students whose notebooks were autograded,
+so a group whose every notebook failed runs no feedback command at all.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from .pipeline import FAILED, Failure, Rejected, failed_submissions
+
+
+class Runner(Protocol):
+    """What grading needs of :class:`autograder.pipeline.Nbgrader`."""
+
+    def attempt(self, *args: str) -> tuple[int, str]: ...
+
+    def autograded(self) -> set[tuple[str, str]]: ...
+
+
+@dataclass
+class ChunkResult:
+    """What grading a group of students gave, by grading id."""
+
+    notebooks: int = 0
+    rejected: list[Rejected] = field(default_factory=list)
+    failures: list[Failure] = field(default_factory=list)
+    #: nbgrader commands that failed and were run again, for the log
+    retries: list[str] = field(default_factory=list)
+
+
+def _named(log: str) -> list[Rejected]:
+    return failed_submissions(log)
+
+
+def _crashed(code: int, log: str) -> bool:
+    """Did the command fail without naming the notebooks it could not process?"""
+    return code != 0 and not FAILED.search(log)
+
+
+def run_step(runner: Runner, step: str, students: list[str], result: ChunkResult,
+             assignment: str = "*") -> list[Rejected]:
+    """Run ``nbgrader STEP ASSIGNMENT`` for ``students``; return the notebooks that failed even when run alone.
+
+    ``assignment`` is a lesson or a glob (``*``: every lesson). A crash of the
+    whole command is retried once, then each student is run alone; a student
+    whose command still crashes is a :class:`Failure`.
+    """
+    if not students:
+        return []
+    only = [] if len(students) > 1 else [f"--student={students[0]}"]
+    code, log = runner.attempt(step, assignment, "--force", *only)
+    if _crashed(code, log):
+        result.retries.append(f"{step} of {assignment} for {', '.join(students)} crashed (exit {code}): run again")
+        code, log = runner.attempt(step, assignment, "--force", *only)
+    if _crashed(code, log):
+        if len(students) == 1:
+            result.failures.append(Failure(students[0], assignment, step, f"nbgrader {step} failed twice: {tail(log)}"))
+            return []
+        failed: list[Rejected] = []
+        for student in students:
+            failed += run_step(runner, step, [student], result, assignment)
+        return failed
+    failed = []
+    for r in _named(log):
+        result.retries.append(f"{step} failed for {r.student} {r.lesson}: run again alone")
+        code, again = runner.attempt(step, r.lesson, "--force", f"--student={r.student}")
+        if code == 0 and not FAILED.search(again):
+            continue
+        named = _named(again)
+        failed.append(named[0] if named else Rejected(r.student, r.lesson, f"{r.reason} ({tail(again)})"))
+    return failed
+
+
+def tail(log: str, lines: int = 3) -> str:
+    """The last lines of a log, on one line (for a reason in a CSV)."""
+    return " | ".join(line.strip() for line in log.strip().splitlines()[-lines:])[:300]
+
+
+def grade_chunk(runner: Runner, students: list[str], assignments: tuple[str, ...] = ("*",)) -> ChunkResult:
+    """Autograde every notebook of ``students`` (grading ids) in ``runner``'s folder, then write their feedback.
+
+    ``assignments`` are the lessons (or globs) to grade, one command each:
+    ``*`` in a workspace of the chunk's own; the lessons of this run in an
+    instructor folder that holds earlier runs too.
+    """
+    result = ChunkResult()
+    for assignment in assignments:
+        for r in run_step(runner, "autograde", students, result, assignment):
+            result.rejected.append(Rejected(r.student, r.lesson, f"nbgrader could not grade this notebook, twice: "
+                                                                 f"{r.reason.removeprefix('grading failed: ')}"))
+    done = {(s, lesson) for s, lesson in runner.autograded() if s in set(students)}
+    result.notebooks = len(done) + len(result.rejected)
+    for assignment in assignments:
+        graded = sorted({s for s, lesson in done if assignment == "*" or lesson == assignment})
+        for r in run_step(runner, "generate_feedback", graded, result, assignment):
+            result.failures.append(Failure(r.student, r.lesson, "generate_feedback",
+                                           f"no feedback page: {r.reason.removeprefix('grading failed: ')}"))
+    return result
