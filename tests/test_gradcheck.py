@@ -102,13 +102,20 @@ def largest_entry(grads: dict[str, np.ndarray]) -> tuple[str, tuple[int, ...]]:
 @FAST
 @given(net=nets(), seed=seeds)
 def test_does_a_correct_mlp_gradient_pass_all_three_checks(net: Net, seed: int) -> None:
+    """It never fails; it passes unless the loss is so large that its round-off hides tiny entries.
+
+    (A random ReLU network can have a loss of thousands: then a central
+    difference cannot tell an entry of 1e-9 from 0 to within 1e-8, and the
+    check says so instead of passing.)
+    """
     grads = net.grads()
     full = gc.check_gradients(net.loss, net.params, grads)
     sampled = gc.check_sampled(net.loss, net.params, grads, 3, np.random.default_rng(seed))
     direction = gc.check_direction(net.loss, net.params, grads, np.random.default_rng(seed))
-    assert full.passed, str(full)
-    assert sampled.passed, str(sampled)
-    assert direction.passed, str(direction)
+    for report in (full, sampled):
+        noise = max(p.noise for p in report.params.values())
+        assert report.passed or report.verdict == "uncertain" and noise > gc.ATOL / 2, str(report)
+    assert direction.passed or direction.status == "uncertain" and direction.noise > gc.ATOL / 2, str(direction)
 
 
 @FAST
