@@ -211,12 +211,15 @@ def call_student(fn: Callable[..., Any], name: str, *args: Any,
     """
     if not callable(fn):
         raise CheckFailed(f"{name} should be a function, but it is {describe_type(fn)}")
+    watch = Watch()
     try:
-        with quiet(), forbid(forbidden) as watch:
-            result = fn(*args, **kwargs)
-        broken = watch.verdict()
-        if broken:
-            raise _ReferenceCalled(broken)
+        try:
+            with quiet(), forbid(forbidden) as watch:
+                result = fn(*args, **kwargs)
+        finally:
+            broken = watch.verdict()  # a reference called counts first, even if it then raised
+            if broken:
+                raise _ReferenceCalled(broken)  # noqa: B012 - replaces whatever the call raised
         return result
     except _ReferenceCalled as exc:
         raise CheckFailed(f"{name} {exc} instead of computing the answer itself: write the formula in your "
