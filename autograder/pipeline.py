@@ -26,7 +26,8 @@ from .students import StudentIds
 REPO = Path(__file__).resolve().parent.parent
 SOLUTIONS = REPO / "solutions"
 COURSE = REPO / "course"
-DEFAULT_INSTRUCTOR = REPO / "instructor"
+#: Where every instructor output goes (BACKPROP_INSTRUCTOR_DIR moves it, as it does for nbgrader_config.py).
+DEFAULT_INSTRUCTOR = Path(os.environ.get("BACKPROP_INSTRUCTOR_DIR") or REPO / "instructor")
 
 
 class SandboxUnavailable(RuntimeError):
