@@ -43,18 +43,9 @@ c.Execute.extra_arguments = ["--HistoryManager.hist_file=:memory:"]
 
 # Validate also names what grading would fail from the source (autograder/lint.py).
 # Validator.preprocessors is not configurable (a list of classes), so its default is extended.
-def _validate_with_lint() -> None:
-    from nbgrader.validator import Validator
+from autograder.preprocessors.lint_solutions import add_to_validate  # noqa: E402
 
-    from autograder.preprocessors import LintSolutions
-
-    trait = Validator.class_traits()["preprocessors"]
-    default = list(trait.default())
-    if LintSolutions not in default:
-        trait.default_args = ([*default, LintSolutions],)
-
-
-_validate_with_lint()
+add_to_validate()
 
 # A deleted test cell comes back from the gradebook, so it is graded (and fails
 # honestly) instead of stopping the whole notebook.

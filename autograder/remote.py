@@ -163,7 +163,7 @@ def call(target: str, payload: str) -> str:
     of each of objs after the call], "new": [objects made here]}``, or
     ``{"error": type, "message": text}``.
     """
-    from backprop_lib.checks import Watch, _ReferenceCalled, forbid, quiet
+    from backprop_lib.checks import _ReferenceCalled, run_watched
 
     try:
         args, kwargs, forbidden, objs = pickle.loads(base64.b64decode(payload))
@@ -174,14 +174,7 @@ def call(target: str, payload: str) -> str:
 
             fn = get_ipython().user_ns[target]
         refs = [_resolve(name) for name in forbidden]
-        watch = Watch()
-        try:
-            with quiet(), forbid(refs) as watch:
-                result = fn(*args, **kwargs)
-        finally:
-            broken = watch.verdict()  # a reference called counts first, even if it then raised
-            if broken:
-                raise _ReferenceCalled(broken)  # noqa: B012 - replaces whatever the call raised
+        result = run_watched(fn, args, kwargs, refs)
         enc = Encoder(objs)
         # the arguments and the data objects as the call left them, so changes made in place reach the grader
         reply = {"value": enc.encode(result), "args": enc.encode(list(args)), "kwargs": enc.encode(kwargs),

@@ -201,6 +201,23 @@ def forbid(references: Iterable[Callable[..., Any]]) -> Iterator[Watch]:
         _FORBIDDEN.reset(token)
 
 
+def run_watched(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: Mapping[str, Any],
+                references: Iterable[Callable[..., Any]]) -> Any:
+    """``fn(*args, **kwargs)``, quietly, under :func:`forbid`; raises ``_ReferenceCalled`` if it broke the rule.
+
+    A reference called counts first, even when the call then raised (a
+    reference given wrong arguments must not hide behind its own error).
+    """
+    watch = Watch()
+    try:
+        with quiet(), forbid(references) as watch:
+            return fn(*args, **kwargs)
+    finally:
+        broken = watch.verdict()
+        if broken:
+            raise _ReferenceCalled(broken)  # noqa: B012 - replaces whatever the call raised
+
+
 def call_student(fn: Callable[..., Any], name: str, *args: Any,
                  forbidden: Iterable[Callable[..., Any]] = (), **kwargs: Any) -> Any:
     """Call a student's function quietly; turn its exceptions into a :class:`CheckFailed`.
@@ -211,16 +228,8 @@ def call_student(fn: Callable[..., Any], name: str, *args: Any,
     """
     if not callable(fn):
         raise CheckFailed(f"{name} should be a function, but it is {describe_type(fn)}")
-    watch = Watch()
     try:
-        try:
-            with quiet(), forbid(forbidden) as watch:
-                result = fn(*args, **kwargs)
-        finally:
-            broken = watch.verdict()  # a reference called counts first, even if it then raised
-            if broken:
-                raise _ReferenceCalled(broken)  # noqa: B012 - replaces whatever the call raised
-        return result
+        return run_watched(fn, args, kwargs, forbidden)
     except _ReferenceCalled as exc:
         raise CheckFailed(f"{name} {exc} instead of computing the answer itself: write the formula in your "
                           "own code.") from None

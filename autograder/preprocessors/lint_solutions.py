@@ -34,3 +34,16 @@ class LintSolutions(Preprocessor):
                 text = hits[0].message()
                 fail_cell(cell, text, [textwrap.fill(f"CheckFailed: {text}", 80)])  # Validate cuts lines at 90
         return nb, resources
+
+
+def add_to_validate() -> None:
+    """Make nbgrader's Validate run :class:`LintSolutions` too (called by both nbgrader configurations).
+
+    ``Validator.preprocessors`` is not configurable (a list of classes), so its default is extended.
+    """
+    from nbgrader.validator import Validator
+
+    trait = Validator.class_traits()["preprocessors"]
+    default = list(trait.default())
+    if LintSolutions not in default:
+        trait.default_args = ([*default, LintSolutions],)

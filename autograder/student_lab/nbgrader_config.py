@@ -15,16 +15,6 @@ c.Execute.interrupt_on_timeout = True
 c.Execute.raise_on_iopub_timeout = False
 
 
-def _validate_with_lint() -> None:
-    """Extend Validator's default preprocessors with the course's lint (the trait is not configurable)."""
-    from nbgrader.validator import Validator
+from autograder.preprocessors.lint_solutions import add_to_validate  # noqa: E402
 
-    from autograder.preprocessors import LintSolutions
-
-    trait = Validator.class_traits()["preprocessors"]
-    default = list(trait.default())
-    if LintSolutions not in default:
-        trait.default_args = ([*default, LintSolutions],)
-
-
-_validate_with_lint()
+add_to_validate()
