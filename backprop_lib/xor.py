@@ -1,6 +1,6 @@
 r"""The classic 2-H-1 sigmoid network on XOR, trained for many random seeds at once.
 
-Lesson 06 asks: the seed text's network (2 inputs, 2 sigmoid hidden units,
+Lesson 06 asks: the textbook's network (2 inputs, 2 sigmoid hidden units,
 1 sigmoid output, weights uniform in [0, 1), lr 0.1, 10 000 epochs) usually
 learns XOR, but not always. How often does it fail, and which recipe never
 does? Answering takes hundreds of training runs, so this module trains all of
@@ -18,7 +18,7 @@ Shapes, for ``S`` seeds, ``H`` hidden units and the ``m = 4`` XOR examples::
 ``np.matmul`` on a stack: S matrix products, one call. A single network
 (:func:`train_one`) is the same code without the leading ``S``.
 
-The update is the seed's: plain gradient descent on a loss SUMMED over the
+The update is the classic example's: plain gradient descent on a loss SUMMED over the
 four examples (not averaged), with ``sigma'(z) = a (1 - a)``:
 
 .. math::
@@ -55,12 +55,12 @@ class Recipe:
     """Everything that decides how a network is built and trained, except the seed.
 
     hidden   number of hidden units ``H``.
-    init     ``"uniform"``: every weight and bias uniform in [0, scale) (the seed's, with scale 1);
+    init     ``"uniform"``: every weight and bias uniform in [0, scale) (the classic example's, with scale 1);
              ``"symmetric"``: uniform in [-scale, scale);
              ``"xavier"``: weights uniform in +-scale * sqrt(6 / (fan_in + fan_out)), biases 0.
     scale    see ``init``.
     lr       the learning rate.
-    loss     ``"mse"`` (the seed's) or ``"bce"`` (binary cross-entropy).
+    loss     ``"mse"`` (the classic example's) or ``"bce"`` (binary cross-entropy).
     epochs   number of full-batch gradient steps.
 
     Every field is data: a Recipe made in a grading kernel reaches the grader
@@ -87,7 +87,7 @@ class Recipe:
             raise ValueError(f"hidden >= 1, epochs >= 0, lr > 0 and scale > 0 are needed: {self}")
 
 
-#: The recipe of the seed text: 2-2-1, uniform [0, 1) init, lr 0.1, squared error, 10 000 epochs.
+#: The classic recipe: 2-2-1, uniform [0, 1) init, lr 0.1, squared error, 10 000 epochs.
 SEED_RECIPE = Recipe()
 #: A recipe that solved every one of seeds 0..4999 when measured, every output within 0.001 of
 #: its target (see benchmarks/README.md): eight hidden units, weights centred on zero,
@@ -111,7 +111,7 @@ class XorParams(NamedTuple):
 def init_params(seed: int, recipe: Recipe = SEED_RECIPE) -> XorParams:
     """The starting parameters of one network, drawn from ``np.random.default_rng(seed)``.
 
-    Drawn in the order W1, b1, W2, b2 (the seed text's order), so one seed
+    Drawn in the order W1, b1, W2, b2 (the textbook's order), so one seed
     always gives the same network, whether trained alone or in a stack.
     """
     rng = np.random.default_rng(seed)
@@ -274,7 +274,7 @@ def train_many(seeds: Iterable[int], recipe: Recipe = SEED_RECIPE, *,
 
 
 def train_one(seed: int, recipe: Recipe = SEED_RECIPE) -> tuple[XorParams, np.ndarray, float]:
-    """Train ONE network, the plain way: the seed text's loop with 2-D arrays, written out.
+    """Train ONE network, the plain way: the textbook's loop with 2-D arrays, written out.
 
     The baseline of the benchmark and of the tests of :func:`train_many`. Returns the final parameters, ``y_hat`` (4, 1) and the final loss.
     """

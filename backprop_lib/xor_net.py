@@ -1,6 +1,6 @@
 r"""Lesson 06's XOR network with named parameters, epochs-to-solve over many seeds, and its figures.
 
-The network is the seed text's ``2-H-1`` sigmoid network (``H = 2`` there),
+The network is the textbook's ``2-H-1`` sigmoid network (``H = 2`` there),
 with its parameters in a dict, the form the lesson's exercises use::
 
     params = {"W1": (2, H), "b1": (1, H), "W2": (H, 1), "b2": (1, 1)}
@@ -8,7 +8,7 @@ with its parameters in a dict, the form the lesson's exercises use::
     z1 = x @ W1 + b1        a1 = sigmoid(z1)        x (m, 2), z1 and a1 (m, H)
     z2 = a1 @ W2 + b2       y_hat = sigmoid(z2)     z2 and y_hat (m, 1)
 
-The loss is SUMMED over the ``m`` examples, as in the seed's code (no ``1/m``):
+The loss is SUMMED over the ``m`` examples, as in the classic example's code (no ``1/m``):
 
 * ``"mse"``: ``L = 1/2 * sum (y_hat - y)**2``, so ``delta2 = (y_hat - y) * y_hat * (1 - y_hat)``;
 * ``"bce"``: ``L = -sum [y log y_hat + (1 - y) log(1 - y_hat)]``, so ``delta2 = y_hat - y``.
@@ -35,7 +35,7 @@ from . import xor
 from .datasets import xor as xor_data
 
 Params = dict[str, np.ndarray]
-#: The parameter names, in the order of the seed text (and of :class:`backprop_lib.xor.XorParams`).
+#: The parameter names, in the order of the textbook form (and of :class:`backprop_lib.xor.XorParams`).
 PARAM_NAMES = ("W1", "b1", "W2", "b2")
 
 
@@ -86,7 +86,7 @@ class XorOps(NamedTuple):
 
 
 def library_ops(kind: str = "mse") -> XorOps:
-    """The library's pieces for the loss ``kind`` (``"mse"``, the seed's, or ``"bce"``)."""
+    """The library's pieces for the loss ``kind`` (``"mse"``, the classic example's, or ``"bce"``)."""
     if kind not in xor.LOSSES:
         raise ValueError(f"kind must be one of {xor.LOSSES}, got {kind!r}")
 
@@ -140,7 +140,7 @@ def ops_from(forward_fn: Callable | None = None, backward_fn: Callable | None = 
              train_step_fn: Callable | None = None, *, verbose: bool = True) -> XorOps:
     """Pieces for a training run made of a student's functions where they work, the library's elsewhere.
 
-    ``forward_fn(params, x)``, ``backward_fn(params, cache, y)`` (the seed's
+    ``forward_fn(params, x)``, ``backward_fn(params, cache, y)`` (the classic example's
     summed squared error) and ``train_step_fn(params, x, y, lr, ops)`` are
     each tried once on the XOR points against the library; one that raises
     or disagrees is replaced by the library's piece, and (with ``verbose``)
@@ -203,7 +203,7 @@ def recipe_or_none(recipe_fn: Callable[[], object]) -> xor.Recipe | None:
         got = recipe_fn()
         recipe = got if isinstance(got, xor.Recipe) else xor.Recipe(**got)
     except NotImplementedError:
-        print("xor_recipe is not written yet: only the seed's recipe is shown")
+        print("xor_recipe is not written yet: only the classic recipe is shown")
         return None
     except Exception as exc:  # noqa: BLE001 - a broken answer is reported, not raised
         print(f"xor_recipe did not give a usable Recipe ({type(exc).__name__}: {exc}); skipped")

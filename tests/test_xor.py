@@ -1,5 +1,5 @@
 """Does training many XOR networks at once give what training them one by one gives,
-and how often does the seed text's recipe fail?"""
+and how often does the classic recipe fail?"""
 from __future__ import annotations
 
 import numpy as np

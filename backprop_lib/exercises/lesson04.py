@@ -231,7 +231,7 @@ def check_delta_output(fn: Callable[..., Any], rng: np.random.Generator | None =
 
 TRANSPOSE_HINT = ("W_next must be transposed: delta_next is (m, n_next) and W_next is (n, n_next), so in "
                   "batch-first code BP2 is (delta_next @ W_next.T) * act_prime(z), of shape (m, n); "
-                  "the column form W^T delta of the seed text works on columns, not on rows")
+                  "the column form W^T delta of the textbook form works on columns, not on rows")
 
 DELTA_HIDDEN_MISTAKES = {
     TRANSPOSE_HINT:

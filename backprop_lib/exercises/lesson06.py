@@ -1,4 +1,4 @@
-r"""Checks of lesson 06, XOR: the seed's 2-2-1 sigmoid network, trained by the student's own code.
+r"""Checks of lesson 06, XOR: the classic 2-2-1 sigmoid network, trained by the student's own code.
 
 Tasks: ``forward``, ``backward``, ``train_step``, ``train``, ``xor_recipe``.
 Each ``check_<task>(fn, rng=None)`` runs seeded cases when ``rng`` is None
@@ -258,13 +258,13 @@ def _grads_variant(W1, b1, W2, b2, x, y, *, sign=1.0, out_prime=True, hidden_pri
 
 
 _BACKWARD_MISTAKE_FLAGS = {
-    "the sign is flipped: the seed's code computes error = y - y_hat and then ADDS lr * gradient; as a "
+    "the sign is flipped: the classic example's code computes error = y - y_hat and then ADDS lr * gradient; as a "
     "gradient (to be subtracted) use y_hat - y": dict(sign=-1.0),
     "the output's sigmoid derivative y_hat * (1 - y_hat) is missing from delta2 = (y_hat - y) * y_hat * (1 - y_hat)":
         dict(out_prime=False),
     "the hidden layer's sigmoid derivative a1 * (1 - a1) is missing from delta1 = (delta2 @ W2.T) * a1 * (1 - a1)":
         dict(hidden_prime=False),
-    "you divided by m: this loss is the SUM over the examples (as in the seed's code), so no 1/m":
+    "you divided by m: this loss is the SUM over the examples (as in the classic example's code), so no 1/m":
         dict(mean=True),
     "you applied the sigmoid to a before taking a * (1 - a): the cache already holds a = sigmoid(z), so "
     "sigma'(z) = a * (1 - a) directly": dict(prime_of_a=True),
@@ -291,7 +291,7 @@ def check_backward(fn: Callable[..., Any], rng: np.random.Generator | None = Non
     """``fn(params, cache, y)`` must return ``{"W1": dW1, "b1": db1, "W2": dW2, "b2": db2}``.
 
     ``cache = (x, a1, y_hat)`` as made by the forward pass; the loss is the
-    seed's, ``L = 1/2 * sum over the m rows of (y_hat - y)**2``. Each gradient
+    classic example's, ``L = 1/2 * sum over the m rows of (y_hat - y)**2``. Each gradient
     must have its parameter's shape. Expected values: SymPy, confirmed by
     central differences.
     """
@@ -392,7 +392,7 @@ def _train_case(rng: np.random.Generator, hidden: bool, index: int) -> tuple[dic
         H = int(rng.integers(3, 7)) if hidden else 4
         recipe = xor.Recipe(hidden=H, init="symmetric", lr=1.0, loss="bce")
         return xor_net.init(int(rng.integers(0, 10**6)), recipe), "bce", 1.0, int(rng.integers(150, 250))
-    # the seed's recipe: still on its plateau after a few dozen epochs
+    # the classic recipe: still on its plateau after a few dozen epochs
     return xor_net.init(int(rng.integers(0, 10**6))), "mse", 0.1, int(rng.integers(20, 60))
 
 
@@ -524,7 +524,7 @@ def check_xor_recipe(fn: Callable[..., Any], rng: np.random.Generator | None = N
     recipe = _as_recipe(call_student(fn, name, forbidden=REFERENCES))
     if recipe.epochs > EPOCH_BUDGET:
         raise CheckFailed(f"{name} asks for {recipe.epochs} epochs, more than the budget of {EPOCH_BUDGET}: "
-                          "the task is a recipe that solves XOR within a few hundred epochs (the seed's "
+                          "the task is a recipe that solves XOR within a few hundred epochs (the classic example's "
                           "needs thousands and still fails one seed in five)")
     if recipe.hidden > MAX_HIDDEN:
         raise CheckFailed(f"{name} asks for {recipe.hidden} hidden units; at most {MAX_HIDDEN}, please "
