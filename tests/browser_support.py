@@ -173,22 +173,27 @@ class LabServer:
         while time.time() < deadline and self.process.poll() is None:
             time.sleep(0.2)
         server = self.server_pid() if self.process.poll() is None else self.process.pid
-        for sig in (signal.SIGTERM, signal.SIGKILL):
-            alive = [p for p in [server] + tree if _alive(p)]
-            if not alive:
-                break
-            for pid in alive:
-                try:
-                    os.kill(pid, sig)
-                except ProcessLookupError:
-                    pass
-            deadline = time.time() + 5
-            while time.time() < deadline and any(_alive(p) for p in alive):
-                time.sleep(0.1)
-        try:
-            self.process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            pass
+        end_processes(self.process, [server] + tree, grace=5)
+
+
+def end_processes(process: subprocess.Popen, pids: list[int], grace: float) -> None:
+    """SIGTERM, then SIGKILL, to ``pids`` (processes a test started), waiting ``grace`` s each; reap ``process``."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        alive = [p for p in pids if _alive(p)]
+        if not alive:
+            break
+        for pid in alive:
+            try:
+                os.kill(pid, sig)
+            except ProcessLookupError:
+                pass
+        deadline = time.time() + grace
+        while time.time() < deadline and any(_alive(p) for p in alive):
+            time.sleep(0.1)
+    try:
+        process.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        pass
 
 
 NBGRADER_CONFIG = '''"""Minimal nbgrader config of the browser tests' JupyterLab server (read by the Validate button)."""

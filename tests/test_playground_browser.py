@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import os
 import re
-import signal
 import socket
 import subprocess
 import sys
@@ -31,7 +30,7 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 
 from backprop_lib.widgets.playground import SECTIONS
-from browser_support import (ARTIFACTS, REPO, SCREENSHOTS, _alive, chromium_context, descendants, free_port,
+from browser_support import (ARTIFACTS, REPO, SCREENSHOTS, chromium_context, descendants, end_processes, free_port,
                              image_digest, require_chromium, wait_for_new_picture)
 
 pytestmark = pytest.mark.browser
@@ -61,23 +60,7 @@ class Playground:
 
     def stop(self) -> None:
         """SIGTERM, then SIGKILL, to the processes this test started (the server and its kernels), by PID."""
-        tree = [self.process.pid] + descendants(self.process.pid)
-        for sig in (signal.SIGTERM, signal.SIGKILL):
-            alive = [p for p in tree if _alive(p)]
-            if not alive:
-                break
-            for pid in alive:
-                try:
-                    os.kill(pid, sig)
-                except ProcessLookupError:
-                    pass
-            deadline = time.time() + 8
-            while time.time() < deadline and any(_alive(p) for p in alive):
-                time.sleep(0.1)
-        try:
-            self.process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            pass
+        end_processes(self.process, [self.process.pid] + descendants(self.process.pid), grace=8)
 
 
 def start_playground(workdir: Path, timeout: float = 120) -> Playground:
