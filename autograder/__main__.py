@@ -16,7 +16,8 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
-from . import demo, pipeline
+from . import demo, layout, pipeline, records
+from .generate import generate_course
 
 #: The exit status when the grader itself failed for someone (each failure tried twice): the run is incomplete.
 #: 0 means every student was graded or rejected for a reason of their own; 1, a demo score that is not the expected
@@ -26,7 +27,7 @@ EXIT_GRADER_FAILED = 3
 
 def print_table(run: pipeline.GradeRun, expected: list[demo.Expected] | None = None) -> bool:
     """Print one row per student and lesson; with ``expected``, mark each row ok or not."""
-    totals = pipeline.totals(run.scores)
+    totals = records.totals(run.scores)
     want = {(e.student, e.lesson): e for e in expected or []}
     ok = True
     print(f"\n{'student':<40} {'lesson':<22} {'score':>9}" + ("   expected" if expected else ""))
@@ -68,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("course", help="regenerate course/ from solutions/")
     g = sub.add_parser("grade", help="autograde a folder of submissions (default: the demo class)")
     g.add_argument("submissions", nargs="?", type=Path)
-    g.add_argument("--instructor", type=Path, default=pipeline.DEFAULT_INSTRUCTOR,
+    g.add_argument("--instructor", type=Path, default=layout.DEFAULT_INSTRUCTOR,
                    help="folder for submitted/, autograded/, feedback/, the gradebook and CSVs")
     g.add_argument("--timeout", type=int, default=None, help="seconds a cell may run (default 20)")
     g.add_argument("--workers", type=int, default=None, help="parallel workers (default: the core count; 1 = plain nbgrader)")
@@ -83,8 +84,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     if args.cmd == "course":
-        for path in pipeline.generate_course():
-            print(f"generated {path.relative_to(pipeline.REPO)}")
+        for path in generate_course():
+            print(f"generated {path.relative_to(layout.REPO)}")
         return 0
     if args.cmd == "demo":
         expected = demo.build_class(args.out, "all" if args.all else "demo")  # every lesson

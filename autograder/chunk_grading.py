@@ -21,11 +21,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from .pipeline import FAILED, Failure, Rejected, failed_submissions
+from .nbgrader_log import FAILED, failed_submissions
+from .records import Failure, Rejected
 
 
 class Runner(Protocol):
-    """What grading needs of :class:`autograder.pipeline.Nbgrader`."""
+    """What grading needs of :class:`autograder.nbgrader_runner.Nbgrader`."""
 
     def attempt(self, *args: str) -> tuple[int, str]: ...
 

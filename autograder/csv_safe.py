@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import re
+from pathlib import Path
 from typing import Any, Iterable, TextIO
 
 #: What makes a spreadsheet treat a cell as a formula (OWASP's list), and the escape itself.
@@ -52,3 +53,8 @@ class SafeWriter:
 def writer(fh: TextIO) -> SafeWriter:
     """The CSV writer of every file the grader writes."""
     return SafeWriter(fh)
+
+
+def open_csv(path: Path) -> TextIO:
+    """A CSV file for writing: UTF-8, and a name that is not valid Unicode is written back as the bytes it was."""
+    return open(path, "w", newline="", encoding="utf-8", errors="surrogateescape")

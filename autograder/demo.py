@@ -26,7 +26,7 @@ from pathlib import Path
 import nbformat
 
 from . import mistakes as mistakes_pkg
-from .pipeline import COURSE, SOLUTIONS, lessons, notebook_name
+from .layout import COURSE, SOLUTIONS, lessons, notebook_name
 
 SOLUTION_MARKERS = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*$")
 BEGIN = re.compile(r"^(\s*)### BEGIN SOLUTION\s*$")

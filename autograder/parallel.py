@@ -14,11 +14,11 @@ So grading is split in two:
    copied from the main one (or generated, when the main one is not SQLite).
    Nothing is shared, so nothing is locked. Each student's feedback then
    moves to ``instructor/feedback``.
-2. **Record, serially.** One ``nbgrader autograde "*"`` in record-only mode
-   (``BACKPROP_RECORD_ONLY=1``, see ``nbgrader_config.py``) reads the
-   executed notebooks of every workspace and writes their scores into the main
-   gradebook: no kernel starts, so this pass is short, and the main gradebook
-   has exactly one writer.
+2. **Record, serially** (:mod:`autograder.record_grades`). One ``nbgrader
+   autograde "*"`` in record-only mode (``BACKPROP_RECORD_ONLY=1``, see
+   ``nbgrader_config.py``) reads the executed notebooks of every workspace and
+   writes their scores into the main gradebook: no kernel starts, so this pass
+   is short, and the main gradebook has exactly one writer.
 
 Nothing a chunk does stops the others (:mod:`autograder.chunk_grading`): a
 notebook nbgrader cannot process is tried again alone, a chunk whose task
@@ -35,8 +35,11 @@ import shutil
 from pathlib import Path
 from typing import Callable
 
-from .chunk_grading import ChunkResult, grade_chunk, run_step
-from .pipeline import Failure, Nbgrader, gradebook_url
+from .chunk_grading import ChunkResult, grade_chunk
+from .layout import gradebook_url
+from .nbgrader_runner import Nbgrader
+from .record_grades import record
+from .records import Failure
 
 #: Chunks per worker: more chunks give a smoother progress bar and balance
 #: uneven students, fewer save nbgrader's start-up (about 5 s per command).
@@ -100,24 +103,6 @@ def collect_feedback(instructor: Path, workspaces: list[Nbgrader]) -> None:
                 shutil.rmtree(dest, ignore_errors=True)
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 shutil.move(lesson_dir, dest)
-
-
-def record(instructor: Path, workspaces: list[Nbgrader], cell_timeout: int | None) -> ChunkResult:
-    """Write the scores of every workspace's executed notebooks into the main gradebook (retried like a chunk)."""
-    merged = instructor / "workers" / "executed"
-    if merged.exists():
-        shutil.rmtree(merged)
-    merged.mkdir(parents=True)
-    for ws in workspaces:
-        if not (ws.instructor / "autograded").exists():
-            continue
-        for student_dir in (ws.instructor / "autograded").iterdir():
-            (merged / student_dir.name).symlink_to(student_dir.resolve())
-    result = ChunkResult()
-    runner = Nbgrader(instructor, cell_timeout, {"BACKPROP_RECORD_ONLY": "1", "BACKPROP_SUBMITTED_DIR": str(merged)})
-    for r in run_step(runner, "autograde", sorted(p.name for p in merged.iterdir()), result):
-        result.failures.append(Failure(r.student, r.lesson, "record", f"its grades could not be recorded: {r.reason}"))
-    return result
 
 
 def run_chunks(client, runners: list[Nbgrader], groups: list[list[str]],

@@ -24,9 +24,10 @@ from pathlib import Path
 import nbformat
 
 from . import csv_safe
-from .pipeline import Failure, Notice, Rejected, TaskScore, ids_path, open_csv, totals
-from .students import StudentIds
+from .layout import ids_path
 from .preprocessors.redact_tests import ANSI
+from .records import Failure, Notice, Rejected, TaskScore, totals
+from .students import StudentIds
 
 
 @dataclass(frozen=True)
@@ -98,7 +99,7 @@ def write_lms_csv(scores: list[TaskScore], path: Path, rejected: list[Rejected] 
     lessons = sorted({lesson for _, lesson in sums if lesson})
     students = sorted({s for s, _ in sums} | {r.student for r in rejected} | {f.student for f in failures if f.student})
     failed = {(f.student, f.lesson) for f in failures} | {(f.student, "*") for f in failures}
-    with open_csv(path) as fh:
+    with csv_safe.open_csv(path) as fh:
         writer = csv_safe.writer(fh)
         writer.writerow(["student"] + [f"{lesson} (max {maxima.get(lesson, 0.0):g})" for lesson in lessons] + ["total"])
         for s in students:
@@ -156,7 +157,7 @@ def plain_label(text: str) -> str:
 
 def write_csv(path: Path, header: list[str], rows: list[list]) -> None:
     """A report CSV: UTF-8, no live formula in any cell."""
-    with open_csv(path) as fh:
+    with csv_safe.open_csv(path) as fh:
         writer = csv_safe.writer(fh)
         writer.writerow(header)
         writer.writerows(rows)

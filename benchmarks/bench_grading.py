@@ -17,27 +17,27 @@ from pathlib import Path
 
 import nbformat
 
-from autograder import demo, pipeline
+from autograder import demo, layout, pipeline, records
 
 
 def build(out: Path, students: int) -> int:
     """``students`` copies of the reference submission of every lesson; returns notebooks written."""
     n = 0
-    for lesson in pipeline.lessons():
+    for lesson in layout.lessons():
         if not demo.graded_tasks(lesson):
             continue
         nb = demo.submission(lesson, demo.solution_sources(lesson))
         for i in range(students):
-            path = out / f"s{i:03d}" / lesson / pipeline.notebook_name(lesson)
+            path = out / f"s{i:03d}" / lesson / layout.notebook_name(lesson)
             path.parent.mkdir(parents=True, exist_ok=True)
             nbformat.write(nb, path)
             n += 1
     return n
 
 
-def feedback_error(instructor: Path, score: pipeline.TaskScore) -> str:
+def feedback_error(instructor: Path, score: records.TaskScore) -> str:
     """The error text the autograded notebook holds for one exercise's test cell (first 300 characters)."""
-    path = instructor / "autograded" / score.student / score.lesson / pipeline.notebook_name(score.lesson)
+    path = instructor / "autograded" / score.student / score.lesson / layout.notebook_name(score.lesson)
     nb = nbformat.read(path, as_version=4)
     for cell in nb.cells:
         if cell.metadata.get("nbgrader", {}).get("grade_id") == f"test_{score.task}":

@@ -21,7 +21,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 os.environ.setdefault("MPLBACKEND", "Agg")
 
-from autograder.pipeline import SOLUTIONS, lessons, notebook_name  # noqa: E402
+from autograder.layout import SOLUTIONS, lessons, notebook_name  # noqa: E402
 
 
 def run(nb: nbformat.NotebookNode, cwd: Path) -> tuple[float, list[float]]:

@@ -1,9 +1,9 @@
-"""Does collecting a submissions folder account for every student, whatever the folder holds? (pipeline.collect)"""
+"""Does collecting a submissions folder account for every student, whatever the folder holds? (autograder.collect)"""
 from __future__ import annotations
 
 import nbformat
 
-from autograder import demo, pipeline
+from autograder import collect, demo, normalize
 from autograder.students import is_safe
 
 L = "01_derivatives"
@@ -34,7 +34,7 @@ def test_every_student_folder_is_collected_or_rejected_with_a_reason(tmp_path):
     (subs / "linked" / L / f"{L}.ipynb").symlink_to(put(subs, "plain"))
     (subs / "stray-file.txt").write_text("hello")
     (subs / ".git").mkdir()
-    found = pipeline.collect(subs, instructor)
+    found = collect.collect(subs, instructor)
     graded = {found.ids.name(i) for i in found.by_lesson[L]}
     assert graded == {"plain", "*", "Smith, J [1234]", "=cmd|'calc'!A0", "two-notebooks"}
     reasons = {r.student: r.reason for r in found.rejected}
@@ -54,9 +54,9 @@ def test_a_notebook_the_grader_cannot_rewrite_is_rejected_alone(tmp_path):
     nb.cells.append(nbformat.v4.new_markdown_cell("a lone surrogate: \ud800"))
     put(subs, "surrogate", text=nbformat.writes(nb).encode("utf-8", "surrogatepass").decode("utf-8", "replace")
         .replace("\ufffd", "\\ud800"))
-    found = pipeline.collect(subs, instructor)
+    found = collect.collect(subs, instructor)
     (instructor / "release" / L).mkdir(parents=True)
     nbformat.write(demo.submission(L, {}), instructor / "release" / L / f"{L}.ipynb")
-    repairs, rejected = pipeline.normalize_submissions(instructor, found.by_lesson)
+    repairs, rejected = normalize.normalize_submissions(instructor, found.by_lesson)
     assert found.by_lesson[L] == ["fine"]
     assert [r.student for r in rejected] == ["surrogate"] and "cannot be prepared" in rejected[0].reason

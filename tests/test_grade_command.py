@@ -37,7 +37,7 @@ import pytest
 from conftest import REPO, require_sandbox
 from test_feedback_html import live_script
 
-from autograder import demo, mistakes, parallel, pipeline
+from autograder import demo, layout, mistakes, parallel
 from autograder.csv_safe import restore
 from autograder.students import StudentIds
 
@@ -115,7 +115,7 @@ def the_class() -> dict[str, tuple[dict[str, nbformat.NotebookNode | str], float
 
 def write_class(root: Path) -> dict[str, float | None]:
     expected = {}
-    lessons = {p.name for p in pipeline.SOLUTIONS.iterdir()}
+    lessons = {p.name for p in layout.SOLUTIONS.iterdir()}
     for student, (files, score) in the_class().items():
         for name, nb in files.items():
             lesson = name if name in lessons else L
@@ -256,7 +256,7 @@ def test_the_notebook_that_fails_autograde_was_alone_in_its_chunk(graded):
 
 
 def feedback_pages(graded) -> dict[str, str]:
-    return {s: pipeline.feedback_path(graded["instructor"], s, L).read_text()
+    return {s: layout.feedback_path(graded["instructor"], s, L).read_text()
             for s, v in graded["expected"].items() if v is not None}
 
 

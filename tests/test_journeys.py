@@ -27,7 +27,7 @@ from typing import Any, Iterator
 import nbformat
 import pytest
 
-from autograder.pipeline import lessons
+from autograder.layout import lessons
 from autograder.workspace import committed_course
 from browser_support import (ARTIFACTS, REPO, SCREENSHOTS, LabServer, chromium_context, open_notebook,
                              require_chromium, run_all_cells, start_instructor_lab, start_student_lab,

@@ -6,18 +6,18 @@ from pathlib import Path
 import pytest
 
 from autograder import __main__ as cli
-from autograder import pipeline
+from autograder import pipeline, records
 
 
 def fake_run(tmp_path: Path, **parts) -> pipeline.GradeRun:
-    return pipeline.GradeRun(tmp_path, [pipeline.TaskScore("ann", "01_x", "a", 1, 1)], parts.get("rejected", []),
+    return pipeline.GradeRun(tmp_path, [records.TaskScore("ann", "01_x", "a", 1, 1)], parts.get("rejected", []),
                              tmp_path / "a.csv", tmp_path / "b.csv", failures=parts.get("failures", []))
 
 
 @pytest.mark.parametrize("parts, status", [
     ({}, 0),
-    ({"rejected": [pipeline.Rejected("bob", "01_x", "not a valid notebook")]}, 0),
-    ({"failures": [pipeline.Failure("carl", "01_x", "autograde", "nbgrader autograde failed twice")]}, 3),
+    ({"rejected": [records.Rejected("bob", "01_x", "not a valid notebook")]}, 0),
+    ({"failures": [records.Failure("carl", "01_x", "autograde", "nbgrader autograde failed twice")]}, 3),
 ], ids=["all graded", "a rejection of its own", "a failure of the grader"])
 def test_the_exit_status_tells_the_truth(tmp_path, monkeypatch, capsys, parts, status):
     monkeypatch.setattr(pipeline, "grade", lambda *a, **k: fake_run(tmp_path, **parts))

@@ -8,7 +8,7 @@ import sys
 import nbformat
 import pytest
 
-from autograder.pipeline import COURSE, REPO, notebook_name
+from autograder.layout import COURSE, REPO, notebook_name
 from autograder.preprocessors import MarkSelfChecks
 from autograder.preprocessors.mark_self_checks import TAG, is_test_cell
 

@@ -6,7 +6,8 @@ import json
 import nbformat
 import pytest
 
-from autograder.pipeline import COURSE, SOLUTIONS, Nbgrader, lessons, notebook_name
+from autograder.layout import COURSE, SOLUTIONS, lessons, notebook_name
+from autograder.nbgrader_runner import Nbgrader
 from conftest import execute
 
 from autograder.demo import graded_tasks

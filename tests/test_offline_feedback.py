@@ -9,7 +9,7 @@ import pytest
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
-from autograder.pipeline import REPO
+from autograder.layout import REPO
 from autograder.preprocessors.offline_feedback import MATHJAX_DIR, WRAP_CSS, install_mathjax
 from browser_support import SCREENSHOTS, chromium_context, require_chromium
 

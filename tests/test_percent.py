@@ -4,7 +4,7 @@ from __future__ import annotations
 import nbformat
 
 from autograder.percent import to_notebook, to_text
-from autograder.pipeline import SOLUTIONS, lessons, notebook_name
+from autograder.layout import SOLUTIONS, lessons, notebook_name
 
 TEXT = """# %% [markdown]
 # # Title

@@ -15,7 +15,7 @@ import nbformat
 import pytest
 from conftest import require_sandbox
 
-from autograder import demo, mistakes, pipeline
+from autograder import demo, layout, mistakes, pipeline, records
 
 pytestmark = pytest.mark.slow
 LESSON = "01_derivatives"
@@ -39,15 +39,15 @@ def graded(tmp_path_factory):
     return {(e.student, e.lesson): e for e in expected}, run
 
 
-GRADED_LESSONS = [lesson for lesson in pipeline.lessons() if demo.graded_tasks(lesson)]
+GRADED_LESSONS = [lesson for lesson in layout.lessons() if demo.graded_tasks(lesson)]
 
 
 def totals(run, lesson=LESSON):
-    return {s: v for (s, l2), v in pipeline.totals(run.scores).items() if l2 == lesson}
+    return {s: v for (s, l2), v in records.totals(run.scores).items() if l2 == lesson}
 
 
 def feedback_text(run, student, lesson=LESSON):
-    html = pipeline.feedback_path(run.instructor, student, lesson).read_text()
+    html = layout.feedback_path(run.instructor, student, lesson).read_text()
     html = re.sub(r"<style.*?</style>", "", html, flags=re.S)
     return re.sub(r"<[^>]+>", "", html)
 

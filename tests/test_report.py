@@ -20,7 +20,7 @@ def test_a_timeout_and_a_plain_error_are_named():
 
 
 def test_the_lms_csv_gives_each_lesson_its_total_maximum_and_counts_a_rejected_file_zero(tmp_path):
-    from autograder.pipeline import Rejected, TaskScore
+    from autograder.records import Rejected, TaskScore
     from autograder.report import write_lms_csv
     scores = [TaskScore("ann", "01_x", "a", 2, 2), TaskScore("ann", "01_x", "b", 1, 3)]
     write_lms_csv(scores, tmp_path / "lms.csv", [Rejected("bob", "01_x", "not a notebook")])
@@ -28,7 +28,7 @@ def test_the_lms_csv_gives_each_lesson_its_total_maximum_and_counts_a_rejected_f
 
 
 def test_a_diagnosis_that_is_broken_latex_is_drawn_as_text(tmp_path):
-    from autograder.pipeline import TaskScore
+    from autograder.records import TaskScore
     from autograder.report import Diagnosis, plot_class_report
     scores = [TaskScore("ann", "01_x", "a", 0, 2)]
     found = [Diagnosis("ann", "01_x", "a", r"$\frac{$ and $$ and \$")]
@@ -38,7 +38,7 @@ def test_a_diagnosis_that_is_broken_latex_is_drawn_as_text(tmp_path):
 
 def test_every_report_csv_is_written_even_when_the_plot_fails_and_no_cell_is_a_formula(tmp_path, monkeypatch):
     from autograder import report
-    from autograder.pipeline import Failure, Notice, Rejected, TaskScore
+    from autograder.records import Failure, Notice, Rejected, TaskScore
     monkeypatch.setattr(report, "plot_class_report", lambda *a, **k: 1 / 0)
     evil = '=HYPERLINK("http://evil","x")'
     failed = report.write_report(tmp_path, [TaskScore(evil, "01_x", "a", 1, 2)], [Rejected("@bob", "01_x", "-bad")],

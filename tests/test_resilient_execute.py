@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from nbclient.exceptions import DeadKernelError
 from nbgrader.utils import determine_grade
 
-from autograder.pipeline import SOLUTIONS
+from autograder.layout import SOLUTIONS
 from autograder.preprocessors import resilient_execute
 from autograder.preprocessors.resilient_execute import ResilientExecute
 from autograder.secret import course_secret

@@ -8,7 +8,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from autograder import workspace as ws
-from autograder.pipeline import COURSE, REPO
+from autograder.layout import COURSE, REPO
 
 LESSON = "01_x/01_x.ipynb"
 

@@ -1,0 +1,103 @@
+"""Run nbgrader commands against one instructor folder, from the repository root, logging every one.
+
+Every step runs nbgrader from the repository root, so ``nbgrader_config.py``
+applies; each command's output is appended to ``instructor/logs/nbgrader.log``.
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .layout import DEFAULT_INSTRUCTOR, REPO, SOLUTIONS
+from .records import NbgraderError
+from .secret import secret_path
+
+
+@dataclass
+class Nbgrader:
+    """Runs nbgrader commands against one instructor folder, logging to ``instructor/logs``."""
+
+    instructor: Path = DEFAULT_INSTRUCTOR
+    cell_timeout: int | None = None
+    #: extra environment for nbgrader_config.py (BACKPROP_DB_URL, BACKPROP_SUBMITTED_DIR, ...)
+    extra_env: dict[str, str] = field(default_factory=dict)
+
+    def env(self) -> dict[str, str]:
+        """The environment of every nbgrader command: this interpreter first on PATH, the folder, the secret."""
+        # nbgrader runs `alembic` and kernels by PATH: put this interpreter's bin/ first
+        path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+        env = dict(os.environ, PATH=path, BACKPROP_INSTRUCTOR_DIR=str(self.instructor),
+                   BACKPROP_SECRET_FILE=str(secret_path()), PYTHONWARNINGS="ignore",
+                   PYDEVD_DISABLE_FILE_VALIDATION="1")
+        if self.cell_timeout is not None:
+            env["BACKPROP_CELL_TIMEOUT"] = str(self.cell_timeout)
+        env.update(self.extra_env)
+        return env
+
+    def attempt(self, *args: str) -> tuple[int, str]:
+        """Run ``nbgrader ARGS`` from the repo root; return its exit status and log (never raises)."""
+        self.instructor.mkdir(parents=True, exist_ok=True)
+        try:
+            proc = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=REPO, env=self.env(),
+                                  capture_output=True, text=True,
+                                  errors="replace")
+            code, log = proc.returncode, proc.stdout + proc.stderr
+        except OSError as exc:
+            code, log = 127, f"nbgrader could not start: {exc}"
+        logs = self.instructor / "logs"
+        logs.mkdir(exist_ok=True)
+        with open(logs / "nbgrader.log", "a", errors="replace") as fh:
+            fh.write(f"$ nbgrader {' '.join(args)}\n{log}\n")
+        return code, log
+
+    def run(self, *args: str, check: bool = True) -> str:
+        """Run ``nbgrader ARGS`` from the repo root; return its log.
+
+        With ``check`` (the default) a failure raises :class:`NbgraderError`.
+        """
+        code, log = self.attempt(*args)
+        if code != 0 and check:
+            tail = "\n".join(log.splitlines()[-25:])
+            raise NbgraderError(f"nbgrader {' '.join(args)} failed (exit {code}):\n{tail}", log)
+        return log
+
+    def autograded(self) -> set[tuple[str, str]]:
+        """``(student id, lesson)`` of every notebook autograded in this folder."""
+        return {(p.parent.parent.name, p.parent.name) for p in (self.instructor / "autograded").glob("*/*/*.ipynb")}
+
+    def generate(self, lessons: list[str], release_dir: Path | None = None) -> None:
+        """Generate the student version of ``lessons`` (into ``course/`` unless ``release_dir``).
+
+        One nbgrader command for all of them (each command costs about 5 s to
+        start): it globs a folder of links to just these lessons' sources.
+        """
+        links = self.instructor / "generate-sources"
+        shutil.rmtree(links, ignore_errors=True)
+        links.mkdir(parents=True)
+        for lesson in lessons:
+            (links / lesson).symlink_to(SOLUTIONS / lesson)
+        args = ["generate_assignment", "*", "--force", f"--CourseDirectory.source_directory={links}"]
+        if release_dir is not None:
+            args.append(f"--CourseDirectory.release_directory={release_dir}")
+        try:
+            self.run(*args)
+        except NbgraderError as exc:
+            if "Cannot add or remove cells" in exc.log:
+                changed = re.findall(r"Updating/creating assignment '([^']+)'", exc.log)
+                which = changed[-1] if changed else "a lesson"
+                raise NbgraderError(
+                    f"{which} changed since its submissions in {self.instructor} were graded, and nbgrader "
+                    "will not regrade old grades against new cells: grade into a new instructor folder "
+                    "(--instructor DIR), or delete the old one (make clean-instructor)") from None
+            raise
+        finally:
+            shutil.rmtree(links, ignore_errors=True)
+
+    def export(self, path: Path) -> None:
+        """nbgrader's own CSV: one row per student and lesson."""
+        self.run("export", f"--to={path}")
