@@ -31,7 +31,7 @@ import numpy as np
 import pytest
 from conftest import require_sandbox
 
-from autograder import demo, pipeline, sandbox
+from autograder import demo, layout, sandbox
 from autograder.secret import course_secret, secret_path
 from backprop_lib import activations, gradcheck
 from backprop_lib.exercises import hidden_rng, lesson01
@@ -71,7 +71,7 @@ def reach_out(port: int) -> str:
         except OSError as e:
             seen["process 1"] = type(e).__name__
         seen["processes"] = sorted(p for p in os.listdir("/proc") if p.isdigit())
-        for path in ["{secret_path()}", "{pipeline.SOLUTIONS / L / (L + '.ipynb')}", "/etc/shadow", "/root"]:
+        for path in ["{secret_path()}", "{layout.SOLUTIONS / L / (L + '.ipynb')}", "/etc/shadow", "/root"]:
             try:
                 seen[path] = "READ" if open(path, "rb").read(1) is not None else "?"
             except OSError as e:
@@ -313,7 +313,7 @@ def graded(tmp_path_factory):
         path = subs / student / L / f"{L}.ipynb"
         path.parent.mkdir(parents=True)
         nbformat.write(nb, path)
-    protected = [pipeline.SOLUTIONS / L / f"{L}.ipynb", pipeline.REPO / "backprop_lib" / "gradcheck.py",
+    protected = [layout.SOLUTIONS / L / f"{L}.ipynb", layout.REPO / "backprop_lib" / "gradcheck.py",
                  secret_path()]
     course_secret(create=True)
     before = (CORE_PATTERN.read_text(), files_digest(protected), host_tmp())
@@ -321,7 +321,7 @@ def graded(tmp_path_factory):
                BACKPROP_VERIFY_BUDGET="20")
     instructor = root / "instructor"
     proc = subprocess.run([sys.executable, "-m", "autograder", "grade", str(subs), "--instructor", str(instructor),
-                           "--timeout", "10", "--workers", "2"], cwd=pipeline.REPO, env=env,
+                           "--timeout", "10", "--workers", "2"], cwd=layout.REPO, env=env,
                           capture_output=True, text=True, timeout=1800)
     after = (CORE_PATTERN.read_text(), files_digest(protected), host_tmp())
     stop.set()
@@ -343,7 +343,7 @@ def printed(graded, student: str) -> str:
 
 
 def feedback(graded, student: str) -> str:
-    html = pipeline.feedback_path(graded["instructor"], student, L).read_text()
+    html = layout.feedback_path(graded["instructor"], student, L).read_text()
     text = re.sub(r"<[^>]+>", "", re.sub(r"<style.*?</style>", "", html, flags=re.S))
     return text.replace("&#39;", "'").replace("&quot;", '"')
 

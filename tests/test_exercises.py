@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from autograder import demo, mistakes
-from autograder.pipeline import lessons
+from autograder.layout import lessons
 from backprop_lib.checks import CheckFailed
 from backprop_lib.exercises import hidden_rng, student_id
 

@@ -19,7 +19,7 @@ import nbformat
 import pytest
 from conftest import require_sandbox
 
-from autograder import demo, pipeline
+from autograder import demo, layout, pipeline, records
 
 pytestmark = pytest.mark.slow
 L = "01_derivatives"
@@ -95,7 +95,7 @@ def hostile_class(instructor: str = "/nonexistent"):
         "calls-the-reference": ("from backprop_lib.gradcheck import central_difference as _cd\n"
                                 "def central_difference(f, x, h=1e-5):\n    return _cd(f, x, h)"),
     }
-    tricks["reads-the-solutions"] = READS_SOLUTIONS.replace("REPO", str(pipeline.REPO))
+    tricks["reads-the-solutions"] = READS_SOLUTIONS.replace("REPO", str(layout.REPO))
     for student, trick in tricks.items():
         out[student] = (sub({"central_difference": WRONG["central_difference"] + "\n" + trick}), FULL - 2,
                         "calls the course library" if student == "calls-the-reference" else "forward difference")
@@ -104,7 +104,7 @@ def hostile_class(instructor: str = "/nonexistent"):
                                                "imports threading")
     nb = sub()
     first = cells(nb, "central_difference")[0]
-    first.source += "\n" + ATTACK.replace("INSTRUCTOR", instructor).replace("REPO", str(pipeline.REPO))
+    first.source += "\n" + ATTACK.replace("INSTRUCTOR", instructor).replace("REPO", str(layout.REPO))
     out["attacks-the-grader"] = (nb, FULL, "")
     return out
 
@@ -177,7 +177,7 @@ def graded(tmp_path_factory):
             path.write_text(nb)
         else:
             nbformat.write(nb, path)
-    protected = sorted((pipeline.SOLUTIONS / L).glob("*.ipynb"))
+    protected = sorted((layout.SOLUTIONS / L).glob("*.ipynb"))
     before = fingerprint(protected)
     started = time.time()
     run = pipeline.grade(root / "subs", root / "instructor", cell_timeout=10, workers=2, progress=False)
@@ -187,7 +187,7 @@ def graded(tmp_path_factory):
 
 
 def feedback(run, student):
-    html = pipeline.feedback_path(run.instructor, student, L).read_text()
+    html = layout.feedback_path(run.instructor, student, L).read_text()
     return re.sub(r"<[^>]+>", "", re.sub(r"<style.*?</style>", "", html, flags=re.S)).replace("&#39;", "'")
 
 
@@ -195,7 +195,7 @@ def feedback(run, student):
 def test_each_submission_gets_what_it_earned_with_a_reason(graded, student):
     cases, run = graded
     _, expected, words = cases[student]
-    score, max_score = pipeline.totals(run.scores)[(student, L)]
+    score, max_score = records.totals(run.scores)[(student, L)]
     assert max_score == FULL, "a submission cannot change how many points there are"
     assert score == expected
     assert words in feedback(run, student)
@@ -242,7 +242,7 @@ def test_a_graded_notebook_cannot_write_outside_its_scratch_folder(graded):
     assert b"tampered" not in (run.instructor / "gradebook.db").read_bytes()
     correct = run.instructor / "submitted" / "correct" / L / f"{L}.ipynb"
     assert "tampered" not in correct.read_text()
-    assert pipeline.totals(run.scores)[("correct", L)] == (FULL, FULL)
+    assert records.totals(run.scores)[("correct", L)] == (FULL, FULL)
     assert not [p for p in Path(tempfile.gettempdir()).glob("bpk-*") if p.stat().st_mtime > run.started], \
         "the kernels' socket folders are cleaned up"
 

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from autograder import demo
 from autograder.lint import (FORBIDDEN_ATTRIBUTES, FORBIDDEN_MODULES, FORBIDDEN_NAMES, Finding, lint_notebook)
-from autograder.pipeline import REPO, lessons
+from autograder.layout import REPO, lessons
 
 L = "01_derivatives"
 #: Course cells as the lessons write them: the imports a student's code may lean on.

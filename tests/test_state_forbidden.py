@@ -5,7 +5,7 @@ import nbformat
 import pytest
 
 from autograder import demo
-from autograder.pipeline import COURSE, lessons
+from autograder.layout import COURSE, lessons
 from autograder.preprocessors.state_forbidden import MARK, statement
 from autograder.verify import checks_module
 

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from jupyter_client.manager import start_new_kernel
 
 from autograder import demo, mistakes
-from autograder.pipeline import lessons
+from autograder.layout import lessons
 from autograder.verify import (BadReply, KernelProxy, Unverifiable, Verdict, checks_module, copied_reference, decode,
                                field_value, student_code)
 from backprop_lib import engine, xor
