@@ -257,7 +257,7 @@ def inspect_cell(source: str, parsed: tuple[ast.AST | None, list[str]],
             if module == "sys" and isinstance(node.value, ast.Name) and node.attr not in SAFE_SYS | FORBIDDEN_ATTRIBUTES.keys():
                 out.append((line, f"uses sys.{node.attr} (reaches the interpreter's machinery)"))
         elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
-            # a module held in a variable and changed through it: `m = backprop_lib.checks; m.compare = ...`
+            # a module held in a variable and changed through it: `m = backprop_lib.checking.checks; m.compare = ...`
             for target in (node.targets if isinstance(node, ast.Assign) else [node.target]):
                 for sub in ast.walk(target):
                     if isinstance(sub, ast.Attribute) and isinstance(sub.ctx, ast.Store) and \
@@ -275,7 +275,7 @@ def _shown(node: ast.AST) -> str:
 
 
 def _module_variables(tree: ast.AST, modules: dict[str, str]) -> set[str]:
-    """Names bound to a module or to an attribute path starting at one (``m = backprop_lib.checks``)."""
+    """Names bound to a module or to an attribute path starting at one (``m = backprop_lib.checking.checks``)."""
     out = set(modules)
     for node in ast.walk(tree):
         if isinstance(node, ast.Assign) and _root_name(node.value) in out | set(modules):

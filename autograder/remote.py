@@ -7,10 +7,10 @@ JSON: numbers, strings, arrays (``.npy`` without pickle), and tuples, lists
 and dicts of those. A returned function stays in the kernel and comes back as
 a handle the grader can call in turn.
 
-Objects of the course library travel by the *data object* protocol: a class
-under ``backprop_lib`` opts in by declaring which of its attributes are data
-(``__remote_fields__ = {"grad": float, ...}``) and, optionally, which hold
-other such objects (``__remote_links__ = ("_parents",)``, tuples). The grader
+Objects of the course library travel by the *data object* protocol: the
+grader's table (:mod:`autograder.transport`) names the classes that travel,
+which of their attributes are data (``Value``: ``data``, ``grad``, ...) and
+which hold other such objects (``Value._parents``, tuples). The grader
 sends, in the same pickle as the arguments, the list ``objs`` of every
 opted-in object the arguments reach, so this side holds copies of them in the
 same order. Here an opted-in object is encoded
@@ -42,8 +42,7 @@ from typing import Any
 
 import numpy as np
 
-#: Only classes of this package may travel as data objects.
-PACKAGE = "backprop_lib"
+from .transport import data_object, type_name
 
 _HANDLES: dict[str, Any] = {}
 
@@ -58,27 +57,15 @@ def _resolve(name: str) -> Any:
 
 
 def remote_fields(cls: type) -> dict[str, type] | None:
-    """``{attribute: type}`` of a class that opts in to travel as a data object, else None.
-
-    A class opts in when it is defined in a module of :data:`PACKAGE` (a
-    subclass made elsewhere, e.g. in a notebook, does not) and declares
-    ``__remote_fields__``, a dict.
-    """
-    module = getattr(cls, "__module__", None)
-    if not isinstance(module, str) or not (module == PACKAGE or module.startswith(PACKAGE + ".")):
-        return None
-    fields = getattr(cls, "__remote_fields__", None)
-    return fields if isinstance(fields, dict) else None
+    """``{attribute: type}`` of a class that travels as a data object (:mod:`autograder.transport`), else None."""
+    described = data_object(cls)
+    return described.fields if described is not None else None
 
 
 def remote_links(cls: type) -> tuple[str, ...]:
-    """The attributes of an opted-in class that hold a tuple of other such objects (``()`` if none)."""
-    return tuple(getattr(cls, "__remote_links__", ()))
-
-
-def type_name(cls: type) -> str:
-    """``"module:qualname"`` of a class."""
-    return f"{cls.__module__}:{cls.__qualname__}"
+    """The attributes of a data-object class that hold a tuple of other such objects (``()`` if none)."""
+    described = data_object(cls)
+    return described.links if described is not None else ()
 
 
 class Encoder:
@@ -163,7 +150,7 @@ def call(target: str, payload: str) -> str:
     of each of objs after the call], "new": [objects made here]}``, or
     ``{"error": type, "message": text}``.
     """
-    from backprop_lib.checks import _ReferenceCalled, run_watched
+    from backprop_lib.checking.checks import _ReferenceCalled, run_watched
 
     try:
         args, kwargs, forbidden, objs = pickle.loads(base64.b64decode(payload))

@@ -15,10 +15,9 @@ What travels, per call of the student's function
     * to the kernel, in ONE cloudpickle payload: the arguments, the names of
       the forbidden references, and ``objs``, every *data object* the
       arguments reach (:func:`data_objects`). A data object is an instance of
-      a ``backprop_lib`` class that declares its data attributes
-      (``__remote_fields__``, e.g. ``Value``'s ``data`` and ``grad``) and the
-      attributes that hold other such objects (``__remote_links__``, e.g.
-      ``Value._parents``). One pickle keeps identity, so the kernel's copies of
+      a library class named in :mod:`autograder.transport`, with its data
+      attributes (e.g. ``Value``'s ``data`` and ``grad``) and the attributes
+      that hold other such objects (e.g. ``Value._parents``). One pickle keeps identity, so the kernel's copies of
       ``objs`` are the very objects its copies of the arguments hold.
     * back, as JSON only (:class:`Decoder`): the return value, the arguments
       as the call left them, the fields of every object of ``objs`` after the
@@ -28,7 +27,7 @@ What travels, per call of the student's function
       are written onto the original (a node's ``grad``, a callback's call
       count), as changes made in place to arrays, dicts and lists are
       (:func:`write_back`). A data object the student made is rebuilt with
-      the grader's OWN class, from type-checked fields (``cls._remote_new``,
+      the grader's OWN class, from type-checked fields (the table's ``rebuild``,
       or ``cls(**fields)`` for a dataclass); nothing the kernel sends is
       unpickled or run here. A returned function stays in the kernel as a
       handle (another :class:`KernelProxy`).
@@ -40,7 +39,7 @@ What is refused
     while judging: it fails closed, never leaving the kernel's verdict. A field of the wrong type, a reply that breaks
     the format, data nested deeper than :data:`MAX_DEPTH`, or a kernel that
     gives no answer is the student's function's doing: it raises
-    :class:`BadReply`, a :class:`~backprop_lib.checks.CheckFailed`, so the
+    :class:`BadReply`, a :class:`~backprop_lib.checking.checks.CheckFailed`, so the
     exercise fails with a message, and never crashes the grader.
 
 Every graded exercise is verified this way: each lesson's checks module lists
@@ -70,10 +69,11 @@ import cloudpickle
 import numpy as np
 from nbformat import NotebookNode
 
-from backprop_lib import checks
+from backprop_lib.checking import checks
 from backprop_lib.exercises import hidden_rng
 
-from .remote import PACKAGE, remote_fields, remote_links
+from .remote import remote_fields, remote_links
+from .transport import data_object
 
 HIDDEN_CALL = re.compile(r"check_(\w+)\(\s*(\w+)\s*,\s*rng\s*=\s*hidden_rng\(\s*[\"'](\w+)[\"']\s*\)\s*\)")
 #: Data from the kernel nested deeper than this (lists in lists ...) is refused.
@@ -95,7 +95,7 @@ class BadReply(checks.CheckFailed):
 
     A field of the wrong type, a malformed reply, or no answer at all. The
     kernel runs the student's code, so what it sends is theirs; this is a
-    :class:`~backprop_lib.checks.CheckFailed`, so the check reports it as the
+    :class:`~backprop_lib.checking.checks.CheckFailed`, so the check reports it as the
     exercise's failure and the grader goes on.
     """
 
@@ -125,7 +125,7 @@ def data_objects(root: Any) -> list[Any]:
     """Every data object reachable from ``root``, each once, in the order first met.
 
     The walk goes through lists, tuples, dict values, a data object's links
-    (``__remote_links__``) and a bound method's ``__self__`` (a callback such
+    (the table's ``links``) and a bound method's ``__self__`` (a callback such
     as ``problem.loss`` reaches ``problem``); it is iterative, so a long chain
     of nodes is fine.
     """
@@ -153,14 +153,14 @@ def data_objects(root: Any) -> list[Any]:
 def grader_class(name: Any) -> type | None:
     """The grader's own data-object class called ``"module:qualname"``, or None.
 
-    Only a class already imported here, defined in a ``backprop_lib`` module
-    under exactly that name, and declaring ``__remote_fields__``; nothing is
-    imported and no code of the kernel's is involved.
+    Only a class named in :mod:`autograder.transport`, already imported
+    here, under exactly that name; nothing is imported and no code of the
+    kernel's is involved.
     """
     if not isinstance(name, str):
         return None
     module, _, qual = name.partition(":")
-    if not (module == PACKAGE or module.startswith(PACKAGE + ".")) or module not in sys.modules:
+    if module not in sys.modules:
         return None
     obj: Any = sys.modules[module]
     for part in qual.split("."):
@@ -247,10 +247,10 @@ def field_value(raw: Any, kind: type) -> Any:
 
 
 def construct(cls: type, fields: dict[str, Any]) -> Any:
-    """A new ``cls`` from checked fields, by the grader's own code: ``cls._remote_new`` or a dataclass's init."""
-    make = getattr(cls, "_remote_new", None)
-    if make is not None:
-        return make(**fields)
+    """A new ``cls`` from checked fields, by the grader's own code: the table's ``rebuild`` or a dataclass's init."""
+    described = data_object(cls)
+    if described is not None and described.rebuild is not None:
+        return described.rebuild(**fields)
     if dataclasses.is_dataclass(cls):
         return cls(**fields)
     raise Unverifiable(f"it returned a {cls.__name__} it made itself, which the grader has no safe way to rebuild")

@@ -34,7 +34,7 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import numpy as np  # noqa: E402
 
-from backprop_lib import gradcheck as gc  # noqa: E402
+from backprop_lib.checking import gradcheck as gc  # noqa: E402
 
 SIZES = (784, 128, 10)
 BATCH = 64

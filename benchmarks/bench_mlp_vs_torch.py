@@ -23,7 +23,7 @@ from typing import Callable
 
 import numpy as np
 
-from backprop_lib import mlp
+from backprop_lib.nn import mlp
 
 SIZES = (784, 256, 128, 10)
 BATCH = 128

@@ -3,9 +3,9 @@
 Both sides train the seed text's 2-2-1 sigmoid network (uniform [0, 1) init,
 lr 0.1, squared error, 10 000 epochs) in the same process:
 
-* vectorised: ``backprop_lib.xor.train_many`` on all seeds, each step a few
+* vectorised: ``backprop_lib.lessons.xor.train_many`` on all seeds, each step a few
   NumPy operations on stacks of shape (S, ...); best of ``--repeats`` runs.
-* loop: ``backprop_lib.xor.train_one`` on ``--loop-seeds`` of the seeds, one
+* loop: ``backprop_lib.lessons.xor.train_one`` on ``--loop-seeds`` of the seeds, one
   after another; the time per network is multiplied by the number of seeds.
   That is an EXTRAPOLATION (the loop's cost is the same for every seed, so it
   is a fair one), printed as such.
@@ -23,7 +23,7 @@ import time
 
 import numpy as np
 
-from backprop_lib.xor import ROBUST_RECIPE, SEED_RECIPE, Recipe, train_loop, train_many
+from backprop_lib.lessons.xor import ROBUST_RECIPE, SEED_RECIPE, Recipe, train_loop, train_many
 
 TARGET_SECONDS = 2.0
 

@@ -33,7 +33,8 @@ from conftest import require_sandbox
 
 from autograder import demo, layout, sandbox
 from autograder.secret import course_secret, secret_path
-from backprop_lib import activations, gradcheck
+from backprop_lib.nn import activations
+from backprop_lib.checking import gradcheck
 from backprop_lib.exercises import hidden_rng, lesson01
 
 pytestmark = pytest.mark.slow
@@ -121,7 +122,7 @@ FILL_EVERYWHERE = textwrap.dedent("""
 #: Catches the watch's first sighting of the reference, then calls it again (a profiler that raises is dropped).
 SWALLOWS_THE_CATCH = {
     "central_difference": textwrap.dedent("""
-        from backprop_lib import gradcheck
+        from backprop_lib.checking import gradcheck
 
         def central_difference(f, x, h=1e-5):
             try:
@@ -131,7 +132,7 @@ SWALLOWS_THE_CATCH = {
             return gradcheck.central_difference(f, x, h)
     """),
     "sigmoid_prime": textwrap.dedent("""
-        from backprop_lib import activations
+        from backprop_lib.nn import activations
 
         def sigmoid_prime(z):
             try:
@@ -144,7 +145,7 @@ SWALLOWS_THE_CATCH = {
 #: The reference on a thread reached through another module (queue.threading), out of the first watch's sight.
 THREAD_VIA_QUEUE = textwrap.dedent("""
     import queue
-    from backprop_lib import activations
+    from backprop_lib.nn import activations
 
     def sigmoid_prime(z):
         out = []
@@ -228,7 +229,7 @@ def pasted(function, renames: dict[str, str]) -> str:
     for old, new in renames.items():
         text = re.sub(rf"\b{old}\b", new, text)
     # two blank lines more than the library has before it: the copy starts on another line
-    return f"H = 1e-5\nfrom backprop_lib.activations import sigmoid\n\n\n\n{text}"
+    return f"H = 1e-5\nfrom backprop_lib.nn.activations import sigmoid\n\n\n\n{text}"
 
 
 def attackers(port: int) -> dict[str, nbformat.NotebookNode]:
@@ -250,15 +251,15 @@ def attackers(port: int) -> dict[str, nbformat.NotebookNode]:
             "central_difference": pasted(gradcheck.central_difference, {"x": "point", "f": "fn"}),
             "sigmoid_prime": pasted(activations.sigmoid_prime, {"s": "act"})}),
         "aliases-the-reference": blank_plus(replace={
-            "sigmoid_prime": "from backprop_lib.activations import sigmoid_prime as sp_\nsigmoid_prime = sp_"}),
+            "sigmoid_prime": "from backprop_lib.nn.activations import sigmoid_prime as sp_\nsigmoid_prime = sp_"}),
         "evaluates-a-string": blank_plus(replace={
             "central_difference": "import sympy\ncentral_difference = sympy.sympify("
-                                  "'__import__(\"backprop_lib.gradcheck\").gradcheck.central_difference')"}),
+                                  "'__import__(\"backprop_lib.checking.gradcheck\").gradcheck.central_difference')"}),
         "swallows-the-first-catch": blank_plus(replace=SWALLOWS_THE_CATCH),
         "threads-through-queue": blank_plus(replace={"sigmoid_prime": THREAD_VIA_QUEUE}),
         "fishes-for-hidden-inputs": blank_plus(replace={"dL_dw": fishing_table()}),
         "asks-sympy-for-dL_dw": blank_plus(replace={
-            "dL_dw": "from backprop_lib.symbolic import Symbolic, sigmoid\n\ndef dL_dw(w, x, b, y):\n"
+            "dL_dw": "from backprop_lib.checking.symbolic import Symbolic, sigmoid\n\ndef dL_dw(w, x, b, y):\n"
                      "    f = Symbolic(lambda w, x, b, y: (sigmoid(w * x + b) - y) ** 2, 'w x b y')\n"
                      "    return f.grad('w')(w, x, b, y)"}),
         # 6. floods

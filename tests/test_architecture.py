@@ -99,3 +99,44 @@ def test_autograder_imports_only_downward():
     assert cycle is None, "autograder's modules import each other in a circle: " + " -> ".join(cycle)
     importers = sorted(m for m, edges in graph.items() if "autograder.pipeline" in edges)
     assert importers == ["autograder.__main__"], f"only the command line may import the orchestrator: {importers}"
+
+
+#: Which parts of backprop_lib each part may import: the network library first, then what judges it, then
+#: what shows it. Imports run one way, down this list.
+LIBRARY_LAYERS = {
+    "nn": {"nn"},
+    "checking": {"nn", "checking"},
+    "lessons": {"nn", "checking", "lessons"},
+    "pictures": {"nn", "checking", "lessons", "pictures"},
+    "widgets": {"nn", "checking", "lessons", "pictures", "widgets"},
+    "exercises": {"nn", "checking", "lessons", "pictures", "exercises"},
+}
+
+
+def _part(module: str) -> str:
+    """``backprop_lib.nn.engine`` -> ``nn``; the package itself -> ``""``."""
+    return module.split(".")[1] if module.count(".") else ""
+
+
+def test_backprop_lib_is_grouped_by_job_and_imports_only_downward():
+    graph = import_graph(REPO / "backprop_lib")
+    loose = sorted(m for m in graph if m.count(".") == 1 and _part(m) not in LIBRARY_LAYERS)
+    assert not loose, f"every module of backprop_lib belongs in one of {sorted(LIBRARY_LAYERS)}: {loose}"
+    upward = sorted(f"{m} -> {t}" for m, edges in graph.items() if _part(m) for t in edges
+                    if _part(t) and _part(t) not in LIBRARY_LAYERS[_part(m)])
+    assert not upward, "these imports run against the layering nn <- checking <- lessons <- pictures <- widgets/exercises:\n" + "\n".join(upward)
+    cycle = find_cycle(graph)
+    assert cycle is None, "backprop_lib's modules import each other in a circle: " + " -> ".join(cycle)
+
+
+def test_the_library_a_student_reads_carries_nothing_of_the_grader():
+    """The grader describes library types from its own side (autograder/transport.py)."""
+    for path in sorted((REPO / "backprop_lib").rglob("*.py")):
+        tree = ast.parse(path.read_text(), str(path))
+        imports = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+        imports |= {n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+        assert not {i for i in imports if i.split(".")[0] == "autograder"}, f"{path} imports the grader"
+        names = {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)}
+        names |= {t.id for n in ast.walk(tree) if isinstance(n, (ast.Assign, ast.AnnAssign))
+                  for t in (n.targets if isinstance(n, ast.Assign) else [n.target]) if isinstance(t, ast.Name)}
+        assert not {n for n in names if "remote" in n}, f"{path} carries the grader's transport hooks"

@@ -82,17 +82,17 @@ def hostile_class(instructor: str = "/nonexistent"):
     out["not-a-notebook"] = ("{ this is not json", None, "not a valid notebook")
     # Attempts to fake a pass, each on top of a really wrong exercise 1: none may gain a point.
     tricks = {
-        "patches-the-checks": ("import backprop_lib.checks as _c, backprop_lib.exercises.lesson01 as _l\n"
+        "patches-the-checks": ("import backprop_lib.checking.checks as _c, backprop_lib.exercises.lesson01 as _l\n"
                                "_c.compare = _l.compare = lambda *a, **k: None"),
         "redefines-the-check": "check_central_difference = lambda *a, **k: print('all good')",
-        "patches-numpy-helpers": ("import backprop_lib.gradcheck as _g\n"
+        "patches-numpy-helpers": ("import backprop_lib.checking.gradcheck as _g\n"
                                   "_g.rel_error = lambda a, n, floor=0: np.zeros(np.broadcast(a, n).shape)\n"
                                   "np.allclose = lambda *a, **k: True"),
         "silences-tracebacks": ("_ip = get_ipython()\n_ip.showtraceback = lambda *a, **k: None\n"
                                 "_ip._showtraceback = lambda *a, **k: None"),
         "blanks-test-cells": ("get_ipython().input_transformers_post.append("
                               "lambda lines: [] if any('check_' in l for l in lines) else lines)"),
-        "calls-the-reference": ("from backprop_lib.gradcheck import central_difference as _cd\n"
+        "calls-the-reference": ("from backprop_lib.checking.gradcheck import central_difference as _cd\n"
                                 "def central_difference(f, x, h=1e-5):\n    return _cd(f, x, h)"),
     }
     tricks["reads-the-solutions"] = READS_SOLUTIONS.replace("REPO", str(layout.REPO))
@@ -138,7 +138,7 @@ print("ATTACK", _results)
 #: Calls the library's reference where the in-kernel detector does not look.
 THREADED_REFERENCE = """
 import threading
-from backprop_lib import gradcheck as _g
+from backprop_lib.checking import gradcheck as _g
 
 def central_difference(f, x, h=1e-5):
     out = []

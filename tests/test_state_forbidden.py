@@ -26,6 +26,6 @@ def test_each_exercise_names_every_function_its_check_forbids(lesson):
 
 
 def test_the_statement_names_each_function_in_full():
-    text = statement(("gradcheck.central_difference", "activations.sigmoid_prime"))
-    assert MARK in text and "`backprop_lib.gradcheck.central_difference`" in text
-    assert "`backprop_lib.activations.sigmoid_prime`" in text and "copied" in text
+    text = statement(("checking.gradcheck.central_difference", "nn.activations.sigmoid_prime"))
+    assert MARK in text and "`backprop_lib.checking.gradcheck.central_difference`" in text
+    assert "`backprop_lib.nn.activations.sigmoid_prime`" in text and "copied" in text

@@ -21,13 +21,14 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from jupyter_client.manager import start_new_kernel
 
-from autograder import demo, mistakes
+from autograder import demo, mistakes, transport
 from autograder.layout import lessons
 from autograder.verify import (BadReply, KernelProxy, Unverifiable, Verdict, checks_module, copied_reference, decode,
                                field_value, student_code)
-from backprop_lib import engine, xor
-from backprop_lib.checks import CheckFailed, call_student
-from backprop_lib.engine import Value
+from backprop_lib.nn import engine
+from backprop_lib.lessons import xor
+from backprop_lib.checking.checks import CheckFailed, call_student
+from backprop_lib.nn.engine import Value
 from backprop_lib.exercises import lesson02, lesson05
 
 pytestmark = pytest.mark.slow
@@ -91,7 +92,7 @@ def test_a_pasted_copy_of_the_reference_is_recognised_however_it_is_moved_or_ren
               "    point = np.asarray(point, dtype=np.float64)\n    with np.errstate(all='ignore'):\n"
               "        return (np.asarray(g(point + h), dtype=np.float64)\n"
               "                - np.asarray(g(point - h), dtype=np.float64)) / (2.0 * h)\n")
-    from backprop_lib import gradcheck
+    from backprop_lib.checking import gradcheck
     verdict = Verdict("test_central_difference", "central_difference", True, "")
     found = copied_reference(verdict, {gradcheck.central_difference}, student_code([solution_cell("x", source)]))
     assert found is not None and not found.passed and "a copy of the course library's own" in found.message
@@ -204,8 +205,7 @@ FORGED_RECIPE = '''
 import os
 class Recipe:
     """Claims to be the library's Recipe; none of its code may run in the grader."""
-    __module__, __qualname__ = "backprop_lib.xor", "Recipe"
-    __remote_fields__ = {"hidden": int, "init": str, "scale": float, "lr": float, "loss": str, "epochs": int}
+    __module__, __qualname__ = "backprop_lib.lessons.xor", "Recipe"
     hidden, init, scale, lr, loss, epochs = 8, "symmetric", 1.0, 1.0, "bce", 500
     def __reduce__(self):
         return (os.system, ("touch /tmp/pwned-by-a-recipe",))
@@ -217,7 +217,7 @@ def made():
 
 
 def test_is_an_object_the_student_made_rebuilt_only_with_the_graders_class(kernel):
-    real = proxy(kernel, "from backprop_lib.xor import Recipe\ndef made():\n    return Recipe(hidden=5, lr=0.7)",
+    real = proxy(kernel, "from backprop_lib.lessons.xor import Recipe\ndef made():\n    return Recipe(hidden=5, lr=0.7)",
                  "made")()
     assert type(real) is xor.Recipe and real == xor.Recipe(hidden=5, lr=0.7)
     forged = proxy(kernel, FORGED_RECIPE, "made")()
@@ -236,7 +236,7 @@ def test_is_a_new_node_linked_to_the_graders_own_nodes(kernel):
 
 
 @pytest.mark.parametrize("source", [
-    "from backprop_lib.xor import Recipe\nclass Mine(Recipe):\n    pass\ndef made():\n    return Mine()",
+    "from backprop_lib.lessons.xor import Recipe\nclass Mine(Recipe):\n    pass\ndef made():\n    return Mine()",
     "import types\ndef made():\n    return types.SimpleNamespace(hidden=8)",
 ], ids=["subclass-made-in-the-notebook", "namespace"])
 def test_is_an_object_that_does_not_opt_in_still_unverifiable(kernel, source):
@@ -279,8 +279,8 @@ def test_does_a_field_of_the_wrong_type_fail_the_exercise_clearly(kernel, lesson
 
 KEYS = ["__nd__", "__tuple__", "__dict__", "__fn__", "__ref__", "__new__", "__obj__", "scalar", "type", "fields",
         "links", "_parents", "data", "grad", "label", "op", "calls", "hidden"]
-TYPES = ["backprop_lib.engine:Value", "backprop_lib.xor:Recipe", "backprop_lib.exercises.lesson05:_Problem",
-         "builtins:eval", "os:system", "backprop_lib.engine:Value.__class__", "backprop_lib.engine:as_value"]
+TYPES = ["backprop_lib.nn.engine:Value", "backprop_lib.lessons.xor:Recipe", "backprop_lib.exercises.lesson05:_Problem",
+         "builtins:eval", "os:system", "backprop_lib.nn.engine:Value.__class__", "backprop_lib.nn.engine:as_value"]
 LEAF = (st.none() | st.booleans() | st.integers(-3, 3) | st.floats() | st.text(max_size=4) | st.sampled_from(TYPES)
         | st.fixed_dictionaries({"__ref__": st.integers(-2, 4)}) | st.fixed_dictionaries({"__new__": st.integers(-2, 4)}))
 JSON = st.recursive(
@@ -329,7 +329,7 @@ def test_does_a_class_the_kernel_names_only_count_if_it_is_the_librarys_data_cla
         new = [{"type": name, "fields": {"calls": 1}, "links": {}}]
         with pytest.raises((BadReply, Unverifiable)):
             decode({"__new__": 0}, new=new)
-    recipe = {"type": "backprop_lib.xor:Recipe", "links": {},
+    recipe = {"type": "backprop_lib.lessons.xor:Recipe", "links": {},
               "fields": {"hidden": 3, "init": "xavier", "scale": 2, "lr": 0.5, "loss": "mse", "epochs": 9}}
     assert decode({"__new__": 0}, new=[recipe]) == xor.Recipe(hidden=3, init="xavier", scale=2.0, lr=0.5,
                                                               loss="mse", epochs=9)
@@ -337,7 +337,7 @@ def test_does_a_class_the_kernel_names_only_count_if_it_is_the_librarys_data_cla
 
 def test_does_every_field_of_a_recipe_travel():
     fields = {f.name: type(f.default) for f in dataclasses.fields(xor.Recipe)}
-    assert xor.Recipe.__remote_fields__ == fields
+    assert transport.DATA_OBJECTS["backprop_lib.lessons.xor:Recipe"].fields == fields
 
 
 def test_does_a_kernel_that_gives_no_answer_fail_the_exercise_instead_of_crashing_the_grader():

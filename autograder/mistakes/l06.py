@@ -124,21 +124,21 @@ def train(params, x, y, lr, epochs, ops):
 ''', "shifted by one epoch"),
     # --- xor_recipe
     Mistake(LESSON, "xor_recipe", "seed-recipe", '''\
-from backprop_lib.xor import Recipe
+from backprop_lib.lessons.xor import Recipe
 
 
 def xor_recipe():
     return Recipe(hidden=2, init="uniform", scale=1.0, lr=0.1, loss="mse", epochs=10_000)
 ''', "budget of 500"),
     Mistake(LESSON, "xor_recipe", "seed-recipe-short", '''\
-from backprop_lib.xor import Recipe
+from backprop_lib.lessons.xor import Recipe
 
 
 def xor_recipe():
     return Recipe(hidden=2, init="uniform", scale=1.0, lr=0.1, loss="mse", epochs=500)
 ''', "solved XOR on only"),
     Mistake(LESSON, "xor_recipe", "bce-only", '''\
-from backprop_lib.xor import Recipe
+from backprop_lib.lessons.xor import Recipe
 
 
 def xor_recipe():

@@ -12,10 +12,11 @@ from typing import Any, Callable, NamedTuple
 import numpy as np
 import sympy as sp
 
-from .. import activations, gradcheck
-from ..activations import sigmoid as _sig
-from ..checks import CheckFailed, call_student, check_derivative, compare, passed
-from ..symbolic import Symbolic, sigmoid, to_numpy
+from ..nn import activations
+from ..checking import gradcheck
+from ..nn.activations import sigmoid as _sig
+from ..checking.checks import CheckFailed, call_student, check_derivative, compare, passed
+from ..checking.symbolic import Symbolic, sigmoid, to_numpy
 from . import pick_rng, random_shape
 
 #: Exercises whose hidden tests the grader re-runs outside the student's kernel
@@ -203,8 +204,8 @@ def check_dL_dw(fn: Callable[..., Any], rng: np.random.Generator | None = None) 
 #: The course library's own functions each exercise may not use, not even copied: its check forbids
 #: them, and the exercise's text says so (tests/test_verify.py checks the two agree).
 FORBIDDEN_REFERENCES = {
-    "central_difference": ("gradcheck.central_difference",),
-    "sigmoid_prime": ("activations.sigmoid_prime", "symbolic.Symbolic.grad"),
-    "composite_derivative": ("symbolic.Symbolic.grad",),
-    "dL_dw": ("activations.sigmoid_prime", "symbolic.Symbolic.grad"),
+    "central_difference": ("checking.gradcheck.central_difference",),
+    "sigmoid_prime": ("nn.activations.sigmoid_prime", "checking.symbolic.Symbolic.grad"),
+    "composite_derivative": ("checking.symbolic.Symbolic.grad",),
+    "dL_dw": ("nn.activations.sigmoid_prime", "checking.symbolic.Symbolic.grad"),
 }

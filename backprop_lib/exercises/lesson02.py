@@ -10,10 +10,10 @@ Tasks and what each ``check_<task>(fn, rng=None)`` calls ``fn`` with:
   SymPy's local derivatives times ``dout``, confirmed by central differences.
 * ``topological_order(root)``: every node the root depends on, once each,
   inputs before the operations that use them, root last. Judged by those
-  properties on graphs built with the library's :class:`~backprop_lib.engine.Value`.
+  properties on graphs built with the library's :class:`~backprop_lib.nn.engine.Value`.
 * ``backward_pass(order, local_grads)``: fills in every node's ``grad``. It is
   given the library's topological order and the library's local derivatives
-  (:func:`backprop_lib.engine.local_derivatives`), never the student's answers
+  (:func:`backprop_lib.nn.engine.local_derivatives`), never the student's answers
   to the exercises above, so one mistake is charged once. Leaf gradients must
   match SymPy (confirmed by central differences); every other node's gradient
   must match the library's engine on a copy of the graph.
@@ -29,12 +29,13 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import sympy as sp
 
-from ..activations import sigmoid as _sig
-from .. import activations, engine, gradcheck
-from ..checks import CheckFailed, LibraryError, call_student, compare, fmt, match_mistake, passed
-from ..diagnose import diagnose
-from ..engine import Value
-from ..symbolic import Symbolic, sigmoid, to_numpy
+from ..nn.activations import sigmoid as _sig
+from ..nn import activations, engine
+from ..checking import gradcheck
+from ..checking.checks import CheckFailed, LibraryError, call_student, compare, fmt, match_mistake, passed
+from ..checking.diagnose import diagnose
+from ..nn.engine import Value
+from ..checking.symbolic import Symbolic, sigmoid, to_numpy
 from . import pick_rng, random_shape
 
 #: Library functions that would hand over an answer; calling one fails the check.
@@ -512,13 +513,13 @@ VERIFIED_OUTSIDE = ('mul_backward', 'pow_backward', 'sigmoid_backward', 'topolog
 #: The course library's own functions each exercise may not use, not even copied: its check forbids
 #: them, and the exercise's text says so (tests/test_verify.py checks the two agree).
 FORBIDDEN_REFERENCES = {
-    "mul_backward": ("engine.Value.backward", "engine.Value.zero_grad", "engine.local_derivatives",
-        "engine.topological_order", "engine.trace"),
-    "pow_backward": ("engine.Value.backward", "engine.Value.zero_grad", "engine.local_derivatives",
-        "engine.topological_order", "engine.trace"),
-    "sigmoid_backward": ("activations.sigmoid_prime", "engine.Value.backward", "engine.Value.zero_grad",
-        "engine.local_derivatives", "engine.topological_order", "engine.trace"),
-    "topological_order": ("engine.Value.backward", "engine.Value.zero_grad", "engine.local_derivatives",
-        "engine.topological_order", "engine.trace"),
-    "backward_pass": ("engine.Value.backward",),
+    "mul_backward": ("nn.engine.Value.backward", "nn.engine.Value.zero_grad", "nn.engine.local_derivatives",
+        "nn.engine.topological_order", "nn.engine.trace"),
+    "pow_backward": ("nn.engine.Value.backward", "nn.engine.Value.zero_grad", "nn.engine.local_derivatives",
+        "nn.engine.topological_order", "nn.engine.trace"),
+    "sigmoid_backward": ("nn.activations.sigmoid_prime", "nn.engine.Value.backward", "nn.engine.Value.zero_grad",
+        "nn.engine.local_derivatives", "nn.engine.topological_order", "nn.engine.trace"),
+    "topological_order": ("nn.engine.Value.backward", "nn.engine.Value.zero_grad", "nn.engine.local_derivatives",
+        "nn.engine.topological_order", "nn.engine.trace"),
+    "backward_pass": ("nn.engine.Value.backward",),
 }

@@ -22,10 +22,11 @@ from typing import Any, Callable
 import numpy as np
 import sympy as sp
 
-from .. import activations, gradcheck, layers, losses, mlp
-from ..checks import CheckFailed, LibraryError, compare, passed
-from ..named_errors import call_named
-from ..symbolic import Symbolic, sigmoid
+from ..nn import activations, layers, losses, mlp
+from ..checking import gradcheck
+from ..checking.checks import CheckFailed, LibraryError, compare, passed
+from ..checking.named_errors import call_named
+from ..checking.symbolic import Symbolic, sigmoid
 from . import pick_rng
 
 # --- formulas -------------------------------------------------------------------
@@ -363,10 +364,10 @@ VERIFIED_OUTSIDE = ('neuron_forward', 'bce_loss', 'bce_delta', 'neuron_grads', '
 #: The course library's own functions each exercise may not use, not even copied: its check forbids
 #: them, and the exercise's text says so (tests/test_verify.py checks the two agree).
 FORBIDDEN_REFERENCES = {
-    "neuron_forward": ("activations.sigmoid", "layers.dense_forward"),
-    "bce_loss": ("losses.binary_cross_entropy", "losses.binary_cross_entropy_with_logits"),
-    "bce_delta": ("losses.binary_cross_entropy", "losses.binary_cross_entropy_with_logits"),
-    "neuron_grads": ("layers.dense_backward", "layers.dense_param_grads", "losses.binary_cross_entropy",
-        "losses.binary_cross_entropy_with_logits", "mlp.backward", "mlp.loss_and_grads"),
-    "gd_step": ("mlp.sgd_step",),
+    "neuron_forward": ("nn.activations.sigmoid", "nn.layers.dense_forward"),
+    "bce_loss": ("nn.losses.binary_cross_entropy", "nn.losses.binary_cross_entropy_with_logits"),
+    "bce_delta": ("nn.losses.binary_cross_entropy", "nn.losses.binary_cross_entropy_with_logits"),
+    "neuron_grads": ("nn.layers.dense_backward", "nn.layers.dense_param_grads", "nn.losses.binary_cross_entropy",
+        "nn.losses.binary_cross_entropy_with_logits", "nn.mlp.backward", "nn.mlp.loss_and_grads"),
+    "gd_step": ("nn.mlp.sgd_step",),
 }

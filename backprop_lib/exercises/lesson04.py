@@ -10,7 +10,7 @@ Tasks, one per equation, batch-first (rows are examples):
 How a check works. It builds small networks (fixed ones for the self-check;
 random widths, activations and batch sizes drawn from ``rng`` for the hidden
 test) with random weights and a random batch, and lets SymPy
-(:mod:`backprop_lib.symbolic_net`) differentiate the batch-mean squared
+(:mod:`backprop_lib.lessons.symbolic_net`) differentiate the batch-mean squared
 error ``L = (1/m) sum (y_hat - y)**2`` with respect to every ``z``, every
 weight and every bias. Each of those derivatives is first confirmed by
 central differences, then the student's result is compared with it element
@@ -28,11 +28,12 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .. import gradcheck, layers, losses, mlp
-from ..activations import ACTIVATIONS as LIBRARY_ACTIVATIONS
-from ..checks import LibraryError, compare, passed
-from ..named_errors import call_named
-from ..symbolic_net import SymbolicNet, symbolic_net
+from ..checking import gradcheck
+from ..nn import layers, losses, mlp
+from ..nn.activations import ACTIVATIONS as LIBRARY_ACTIVATIONS
+from ..checking.checks import LibraryError, compare, passed
+from ..checking.named_errors import call_named
+from ..lessons.symbolic_net import SymbolicNet, symbolic_net
 from . import visible_rng
 
 #: Activations the hidden layer of a check network may have, and the output layer.
@@ -115,7 +116,7 @@ def _reference_deltas(net: SymbolicNet, params: list[dict[str, np.ndarray]], zs:
 def _confirm(what: str, exact: np.ndarray, numeric: np.ndarray, case_text: str, loss: float = 1.0) -> None:
     """Raise :class:`LibraryError` unless SymPy's ``exact`` agrees with ``numeric``.
 
-    As in :func:`backprop_lib.gradcheck.check_gradients`, differences within the
+    As in :func:`backprop_lib.checking.gradcheck.check_gradients`, differences within the
     round-off of a central difference of a loss of size ``loss``
     (``LOSS_ROUNDOFF * |loss| / H``) count as agreement: a saturated unit has
     deltas of 1e-8 whose central differences carry errors of 1e-11.
@@ -360,12 +361,12 @@ VERIFIED_OUTSIDE = ('delta_output', 'delta_hidden', 'grad_W', 'grad_b')
 #: The course library's own functions each exercise may not use, not even copied: its check forbids
 #: them, and the exercise's text says so (tests/test_verify.py checks the two agree).
 FORBIDDEN_REFERENCES = {
-    "delta_output": ("layers.activation_backward", "layers.dense_activation_backward", "losses.mse", "mlp.backward",
-        "mlp.loss_and_grads"),
-    "delta_hidden": ("layers.activation_backward", "layers.dense_activation_backward", "layers.dense_backward",
-        "mlp.backward", "mlp.loss_and_grads"),
-    "grad_W": ("layers.dense_activation_backward", "layers.dense_backward", "layers.dense_param_grads",
-        "mlp.backward", "mlp.loss_and_grads"),
-    "grad_b": ("layers.dense_activation_backward", "layers.dense_backward", "layers.dense_param_grads",
-        "mlp.backward", "mlp.loss_and_grads"),
+    "delta_output": ("nn.layers.activation_backward", "nn.layers.dense_activation_backward", "nn.losses.mse", "nn.mlp.backward",
+        "nn.mlp.loss_and_grads"),
+    "delta_hidden": ("nn.layers.activation_backward", "nn.layers.dense_activation_backward", "nn.layers.dense_backward",
+        "nn.mlp.backward", "nn.mlp.loss_and_grads"),
+    "grad_W": ("nn.layers.dense_activation_backward", "nn.layers.dense_backward", "nn.layers.dense_param_grads",
+        "nn.mlp.backward", "nn.mlp.loss_and_grads"),
+    "grad_b": ("nn.layers.dense_activation_backward", "nn.layers.dense_backward", "nn.layers.dense_param_grads",
+        "nn.mlp.backward", "nn.mlp.loss_and_grads"),
 }

@@ -7,11 +7,11 @@ Tasks: ``dense_forward``, ``dense_backward``, ``relu_backward``,
 test).
 
 Where the expected values come from
-    * Layer backwards: central differences (:mod:`backprop_lib.gradcheck`) of
+    * Layer backwards: central differences (:mod:`backprop_lib.checking.gradcheck`) of
       the scalar ``sum(dout * forward(...))``, whose gradient with respect to
       the layer's output is exactly ``dout``. The library's own layer is used
       only as an oracle: it must agree with the finite differences (else the
-      checker raises :class:`~backprop_lib.checks.LibraryError`), and the
+      checker raises :class:`~backprop_lib.checking.checks.LibraryError`), and the
       student's answer is then compared with it to round-off.
     * ``output_delta``: ``sympy.diff`` of binary cross-entropy of a sigmoid,
       confirmed by central differences of the batch-mean loss.
@@ -27,18 +27,19 @@ same job, so calling it instead of writing the formula fails.
 from __future__ import annotations
 
 from types import SimpleNamespace
-from typing import Any, Callable, ClassVar, Mapping
+from typing import Any, Callable, Mapping
 
 import numpy as np
 import sympy as sp
 
-from .. import gradcheck, layers, mlp
-from ..activations import ACTIVATIONS, relu, sigmoid
-from ..checks import require_keys, CheckFailed, LibraryError, call_student, compare, fmt, passed
-from ..diagnose import as_array, describe_type
-from ..losses import binary_cross_entropy_with_logits
-from ..symbolic import Symbolic
-from ..symbolic import sigmoid as sym_sigmoid
+from ..checking import gradcheck
+from ..nn import layers, mlp
+from ..nn.activations import ACTIVATIONS, relu, sigmoid
+from ..checking.checks import require_keys, CheckFailed, LibraryError, call_student, compare, fmt, passed
+from ..checking.diagnose import as_array, describe_type
+from ..nn.losses import binary_cross_entropy_with_logits
+from ..checking.symbolic import Symbolic
+from ..checking.symbolic import sigmoid as sym_sigmoid
 from . import pick_rng
 
 #: The parameters of the lesson's network, in order.
@@ -427,7 +428,7 @@ def check_network_gradients(fn: Callable[..., Any], rng: np.random.Generator | N
     The network is ``y_hat = sigmoid(relu(x W1 + b1) W2 + b2)`` with the mean
     binary cross-entropy; ``ops`` holds the library's layer pieces (see
     :func:`library_ops`). Every entry of every gradient is compared with
-    central differences of the loss (:func:`backprop_lib.gradcheck.check_gradients`).
+    central differences of the loss (:func:`backprop_lib.checking.gradcheck.check_gradients`).
     """
     rng, hidden = pick_rng(rng)
     name = "network_gradients"
@@ -478,14 +479,9 @@ CORRECT_TOL = 1e-7
 class _Problem:
     """Parameters ``params`` (name -> array), a loss of them and their exact gradients.
 
-    ``calls`` counts the loss's evaluations. When the grader verifies a
-    ``grad_check`` outside the kernel, ``problem.loss`` runs there on a copy:
-    ``calls`` is declared data, so the copy's count comes back to this object
-    (``autograder/verify.py``).
+    ``calls`` counts the loss's evaluations.
     """
 
-    #: The data of a problem that a grading kernel sends back: how often its loss was evaluated.
-    __remote_fields__: ClassVar[dict[str, type]] = {"calls": int}
 
     def __init__(self, rng: np.random.Generator, hidden: bool):
         if hidden:
@@ -682,20 +678,20 @@ VERIFIED_OUTSIDE = ('dense_forward', 'dense_backward', 'relu_backward', 'output_
 #: The course library's own functions each exercise may not use, not even copied: its check forbids
 #: them, and the exercise's text says so (tests/test_verify.py checks the two agree).
 FORBIDDEN_REFERENCES = {
-    "dense_forward": ("layers.activation_backward", "layers.activation_forward", "layers.dense_activation_backward",
-        "layers.dense_activation_forward", "layers.dense_backward", "layers.dense_forward",
-        "layers.dense_param_grads"),
-    "dense_backward": ("layers.activation_backward", "layers.activation_forward", "layers.dense_activation_backward",
-        "layers.dense_activation_forward", "layers.dense_backward", "layers.dense_forward",
-        "layers.dense_param_grads"),
-    "relu_backward": ("layers.activation_backward", "layers.activation_forward", "layers.dense_activation_backward",
-        "layers.dense_activation_forward", "layers.dense_backward", "layers.dense_forward",
-        "layers.dense_param_grads"),
-    "output_delta": ("layers.activation_backward", "layers.activation_forward", "layers.dense_activation_backward",
-        "layers.dense_activation_forward", "layers.dense_backward", "layers.dense_forward",
-        "layers.dense_param_grads"),
-    "network_gradients": ("gradcheck.check_gradients", "gradcheck.numerical_gradient", "mlp.backward", "mlp.forward",
-        "mlp.loss_and_grads"),
-    "grad_check": ("gradcheck.central_difference", "gradcheck.check_gradients", "gradcheck.check_sampled",
-        "gradcheck.max_rel_error", "gradcheck.numerical_gradient", "gradcheck.rel_error"),
+    "dense_forward": ("nn.layers.activation_backward", "nn.layers.activation_forward", "nn.layers.dense_activation_backward",
+        "nn.layers.dense_activation_forward", "nn.layers.dense_backward", "nn.layers.dense_forward",
+        "nn.layers.dense_param_grads"),
+    "dense_backward": ("nn.layers.activation_backward", "nn.layers.activation_forward", "nn.layers.dense_activation_backward",
+        "nn.layers.dense_activation_forward", "nn.layers.dense_backward", "nn.layers.dense_forward",
+        "nn.layers.dense_param_grads"),
+    "relu_backward": ("nn.layers.activation_backward", "nn.layers.activation_forward", "nn.layers.dense_activation_backward",
+        "nn.layers.dense_activation_forward", "nn.layers.dense_backward", "nn.layers.dense_forward",
+        "nn.layers.dense_param_grads"),
+    "output_delta": ("nn.layers.activation_backward", "nn.layers.activation_forward", "nn.layers.dense_activation_backward",
+        "nn.layers.dense_activation_forward", "nn.layers.dense_backward", "nn.layers.dense_forward",
+        "nn.layers.dense_param_grads"),
+    "network_gradients": ("checking.gradcheck.check_gradients", "checking.gradcheck.numerical_gradient", "nn.mlp.backward", "nn.mlp.forward",
+        "nn.mlp.loss_and_grads"),
+    "grad_check": ("checking.gradcheck.central_difference", "checking.gradcheck.check_gradients", "checking.gradcheck.check_sampled",
+        "checking.gradcheck.max_rel_error", "checking.gradcheck.numerical_gradient", "checking.gradcheck.rel_error"),
 }

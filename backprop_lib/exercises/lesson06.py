@@ -13,12 +13,12 @@ Where the expected values come from
       over the rows. The derivatives are confirmed by central differences of
       the library's loss before the student's answer is judged.
     * ``train_step`` and ``train``: the library's step and loop
-      (:mod:`backprop_lib.xor_net`), run on a copy of the same parameters with
+      (:mod:`backprop_lib.lessons.xor_net`), run on a copy of the same parameters with
       the same pieces. The student's function is handed the library's
       ``forward``, ``loss`` and ``backward`` (``ops``), so a slip in an earlier
       exercise is never charged here a second time.
     * ``xor_recipe``: statistical. The recipe trains one network per seed
-      (vectorised, :func:`backprop_lib.xor_net.epochs_to_solve`) and must solve
+      (vectorised, :func:`backprop_lib.lessons.xor_net.epochs_to_solve`) and must solve
       XOR on at least ``RECIPE_MIN_SOLVED`` of ``RECIPE_SEEDS`` seeds within
       its epochs, which may not exceed ``EPOCH_BUDGET``. The seeds are fixed
       (self-check) or drawn from the student's hidden generator, so a check
@@ -35,12 +35,13 @@ from typing import Any, Callable, Mapping
 import numpy as np
 import sympy as sp
 
-from ..activations import sigmoid as _sig
-from .. import gradcheck, xor, xor_net
-from ..checks import require_keys, CheckFailed, LibraryError, Mistakes, call_student, compare, fmt, passed, quiet
-from ..diagnose import as_array, describe_type
-from ..datasets import xor as xor_data
-from ..symbolic import sigmoid as sym_sigmoid
+from ..nn.activations import sigmoid as _sig
+from ..checking import gradcheck
+from ..lessons import xor, xor_net
+from ..checking.checks import require_keys, CheckFailed, LibraryError, Mistakes, call_student, compare, fmt, passed, quiet
+from ..checking.diagnose import as_array, describe_type
+from ..nn.datasets import xor as xor_data
+from ..checking.symbolic import sigmoid as sym_sigmoid
 from . import pick_rng
 
 PARAM_NAMES = xor_net.PARAM_NAMES
@@ -511,7 +512,7 @@ def recipe_hints(recipe: xor.Recipe) -> list[str]:
 
 
 def check_xor_recipe(fn: Callable[..., Any], rng: np.random.Generator | None = None) -> None:
-    """``fn()`` must return a :class:`~backprop_lib.xor.Recipe` that solves XOR reliably and fast.
+    """``fn()`` must return a :class:`~backprop_lib.lessons.xor.Recipe` that solves XOR reliably and fast.
 
     Statistical: one network per seed, ``RECIPE_SEEDS`` seeds, trained for
     ``recipe.epochs`` (at most ``EPOCH_BUDGET``); at least
@@ -553,14 +554,14 @@ def check_xor_recipe(fn: Callable[..., Any], rng: np.random.Generator | None = N
 #: The course library's own functions each exercise may not use, not even copied: its check forbids
 #: them, and the exercise's text says so (tests/test_verify.py checks the two agree).
 FORBIDDEN_REFERENCES = {
-    "forward": ("xor.gradients", "xor.predict", "xor.train_loop", "xor.train_many", "xor.train_one",
-        "xor_net.backward", "xor_net.epochs_to_solve", "xor_net.forward", "xor_net.train", "xor_net.train_step"),
-    "backward": ("xor.gradients", "xor.predict", "xor.train_loop", "xor.train_many", "xor.train_one",
-        "xor_net.backward", "xor_net.epochs_to_solve", "xor_net.forward", "xor_net.train", "xor_net.train_step"),
-    "train_step": ("xor.gradients", "xor.predict", "xor.train_loop", "xor.train_many", "xor.train_one",
-        "xor_net.epochs_to_solve", "xor_net.train", "xor_net.train_step"),
-    "train": ("xor.gradients", "xor.predict", "xor.train_loop", "xor.train_many", "xor.train_one",
-        "xor_net.epochs_to_solve", "xor_net.train"),
-    "xor_recipe": ("xor.gradients", "xor.predict", "xor.train_loop", "xor.train_many", "xor.train_one",
-        "xor_net.backward", "xor_net.epochs_to_solve", "xor_net.forward", "xor_net.train", "xor_net.train_step"),
+    "forward": ("lessons.xor.gradients", "lessons.xor.predict", "lessons.xor.train_loop", "lessons.xor.train_many", "lessons.xor.train_one",
+        "lessons.xor_net.backward", "lessons.xor_net.epochs_to_solve", "lessons.xor_net.forward", "lessons.xor_net.train", "lessons.xor_net.train_step"),
+    "backward": ("lessons.xor.gradients", "lessons.xor.predict", "lessons.xor.train_loop", "lessons.xor.train_many", "lessons.xor.train_one",
+        "lessons.xor_net.backward", "lessons.xor_net.epochs_to_solve", "lessons.xor_net.forward", "lessons.xor_net.train", "lessons.xor_net.train_step"),
+    "train_step": ("lessons.xor.gradients", "lessons.xor.predict", "lessons.xor.train_loop", "lessons.xor.train_many", "lessons.xor.train_one",
+        "lessons.xor_net.epochs_to_solve", "lessons.xor_net.train", "lessons.xor_net.train_step"),
+    "train": ("lessons.xor.gradients", "lessons.xor.predict", "lessons.xor.train_loop", "lessons.xor.train_many", "lessons.xor.train_one",
+        "lessons.xor_net.epochs_to_solve", "lessons.xor_net.train"),
+    "xor_recipe": ("lessons.xor.gradients", "lessons.xor.predict", "lessons.xor.train_loop", "lessons.xor.train_many", "lessons.xor.train_one",
+        "lessons.xor_net.backward", "lessons.xor_net.epochs_to_solve", "lessons.xor_net.forward", "lessons.xor_net.train", "lessons.xor_net.train_step"),
 }

@@ -30,11 +30,13 @@ from typing import Any, Callable, Mapping
 import numpy as np
 import sympy as sp
 
-from ..activations import sigmoid as _sig
-from .. import gradcheck, grad_flow, mlp
-from ..checks import CheckFailed, LibraryError, call_student, compare, passed
-from ..diagnose import as_array, describe_type
-from ..symbolic import Symbolic, sigmoid as sym_sigmoid
+from ..nn.activations import sigmoid as _sig
+from ..checking import gradcheck
+from ..lessons import grad_flow
+from ..nn import mlp
+from ..checking.checks import CheckFailed, LibraryError, call_student, compare, passed
+from ..checking.diagnose import as_array, describe_type
+from ..checking.symbolic import Symbolic, sigmoid as sym_sigmoid
 from . import pick_rng, random_shape
 
 #: The exercises whose hidden check the grader can re-run outside the student's kernel (autograder/verify.py):
@@ -185,7 +187,7 @@ def check_layer_grad_norms(fn: Callable[..., Any], rng: np.random.Generator | No
     """``fn(grads)`` must return the Frobenius norm of each layer's ``dW``, first layer first, shape (L,).
 
     ``grads`` is a list with one ``{"W": dW, "b": db}`` per layer (as
-    :func:`backprop_lib.mlp.backward` returns). The self-check uses the
+    :func:`backprop_lib.nn.mlp.backward` returns). The self-check uses the
     gradients of real deep networks, the hidden test random arrays of random
     shapes whose scales span nine orders of magnitude.
     """
@@ -434,14 +436,14 @@ def check_clip_by_norm(fn: Callable[..., Any], rng: np.random.Generator | None =
 #: The course library's own functions each exercise may not use, not even copied: its check forbids
 #: them, and the exercise's text says so (tests/test_verify.py checks the two agree).
 FORBIDDEN_REFERENCES = {
-    "chain_gradient": ("grad_flow.chain_gradient", "grad_flow.clip_by_norm", "grad_flow.global_norm",
-        "grad_flow.he_init", "grad_flow.layer_grad_norms", "grad_flow.xavier_init", "mlp.init_params"),
-    "layer_grad_norms": ("grad_flow.chain_gradient", "grad_flow.clip_by_norm", "grad_flow.global_norm",
-        "grad_flow.he_init", "grad_flow.layer_grad_norms", "grad_flow.xavier_init", "mlp.init_params"),
-    "xavier_init": ("grad_flow.chain_gradient", "grad_flow.clip_by_norm", "grad_flow.global_norm",
-        "grad_flow.he_init", "grad_flow.layer_grad_norms", "grad_flow.xavier_init", "mlp.init_params"),
-    "he_init": ("grad_flow.chain_gradient", "grad_flow.clip_by_norm", "grad_flow.global_norm", "grad_flow.he_init",
-        "grad_flow.layer_grad_norms", "grad_flow.xavier_init", "mlp.init_params"),
-    "clip_by_norm": ("grad_flow.chain_gradient", "grad_flow.clip_by_norm", "grad_flow.global_norm",
-        "grad_flow.he_init", "grad_flow.layer_grad_norms", "grad_flow.xavier_init", "mlp.init_params"),
+    "chain_gradient": ("lessons.grad_flow.chain_gradient", "lessons.grad_flow.clip_by_norm", "lessons.grad_flow.global_norm",
+        "lessons.grad_flow.he_init", "lessons.grad_flow.layer_grad_norms", "lessons.grad_flow.xavier_init", "nn.mlp.init_params"),
+    "layer_grad_norms": ("lessons.grad_flow.chain_gradient", "lessons.grad_flow.clip_by_norm", "lessons.grad_flow.global_norm",
+        "lessons.grad_flow.he_init", "lessons.grad_flow.layer_grad_norms", "lessons.grad_flow.xavier_init", "nn.mlp.init_params"),
+    "xavier_init": ("lessons.grad_flow.chain_gradient", "lessons.grad_flow.clip_by_norm", "lessons.grad_flow.global_norm",
+        "lessons.grad_flow.he_init", "lessons.grad_flow.layer_grad_norms", "lessons.grad_flow.xavier_init", "nn.mlp.init_params"),
+    "he_init": ("lessons.grad_flow.chain_gradient", "lessons.grad_flow.clip_by_norm", "lessons.grad_flow.global_norm", "lessons.grad_flow.he_init",
+        "lessons.grad_flow.layer_grad_norms", "lessons.grad_flow.xavier_init", "nn.mlp.init_params"),
+    "clip_by_norm": ("lessons.grad_flow.chain_gradient", "lessons.grad_flow.clip_by_norm", "lessons.grad_flow.global_norm",
+        "lessons.grad_flow.he_init", "lessons.grad_flow.layer_grad_norms", "lessons.grad_flow.xavier_init", "nn.mlp.init_params"),
 }

@@ -19,7 +19,7 @@ lesson states them, the checks hold to them):
   ``lr * m_hat / (sqrt(v_hat) + eps)``: ``eps`` OUTSIDE the square root, as
   in the Adam paper and PyTorch. The state keeps the raw ``m`` and ``v``.
 
-Where the expected values come from: :mod:`backprop_lib.optim`, the course's
+Where the expected values come from: :mod:`backprop_lib.nn.optim`, the course's
 optimisers, run on copies with the same state (the student's code may not
 call them), cross-checked against the formulas written out here, and a
 multi-step trajectory on a random quadratic bowl. ``l2_penalty`` is judged
@@ -33,10 +33,11 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
-from .. import gradcheck, mlp, optim
-from ..checks import CheckFailed, LibraryError, call_student, compare, fmt, fmt_inputs, passed
-from ..diagnose import as_array, describe_type
-from ..symbolic import Symbolic
+from ..checking import gradcheck
+from ..nn import mlp, optim
+from ..checking.checks import CheckFailed, LibraryError, call_student, compare, fmt, fmt_inputs, passed
+from ..checking.diagnose import as_array, describe_type
+from ..checking.symbolic import Symbolic
 from . import pick_rng, random_shape
 
 #: The library's optimisers: calling any of them instead of writing the update fails the check.
@@ -92,7 +93,7 @@ def _call(fn: Callable[..., Any], name: str, inputs: Mapping[str, Any], n_positi
 
 def _agree(what: str, a: Any, b: Any) -> None:
     if gradcheck.max_rel_error(np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)) > 1e-12:
-        raise LibraryError(f"backprop_lib.optim and the formula disagree on {what}: please report this")
+        raise LibraryError(f"backprop_lib.nn.optim and the formula disagree on {what}: please report this")
 
 
 def _unpack(got: Any, name: str, keys: tuple[str, ...]) -> tuple[Any, Mapping[str, Any]]:
@@ -557,14 +558,14 @@ VERIFIED_OUTSIDE = ('sgd_step', 'momentum_step', 'adam_step', 'should_stop', 'l2
 #: The course library's own functions each exercise may not use, not even copied: its check forbids
 #: them, and the exercise's text says so (tests/test_verify.py checks the two agree).
 FORBIDDEN_REFERENCES = {
-    "sgd_step": ("mlp.sgd_step", "optim.Adam.update", "optim.Momentum.update", "optim.Optimizer.step",
-        "optim.SGD.update", "optim.train"),
-    "momentum_step": ("mlp.sgd_step", "optim.Adam.update", "optim.Momentum.update", "optim.Optimizer.step",
-        "optim.SGD.update", "optim.train"),
-    "adam_step": ("mlp.sgd_step", "optim.Adam.update", "optim.Momentum.update", "optim.Optimizer.step",
-        "optim.SGD.update", "optim.train"),
-    "should_stop": ("mlp.sgd_step", "optim.Adam.update", "optim.Momentum.update", "optim.Optimizer.step",
-        "optim.SGD.update", "optim.train"),
-    "l2_penalty": ("mlp.sgd_step", "optim.Adam.update", "optim.Momentum.update", "optim.Optimizer.step",
-        "optim.SGD.update", "optim.train"),
+    "sgd_step": ("nn.mlp.sgd_step", "nn.optim.Adam.update", "nn.optim.Momentum.update", "nn.optim.Optimizer.step",
+        "nn.optim.SGD.update", "nn.optim.train"),
+    "momentum_step": ("nn.mlp.sgd_step", "nn.optim.Adam.update", "nn.optim.Momentum.update", "nn.optim.Optimizer.step",
+        "nn.optim.SGD.update", "nn.optim.train"),
+    "adam_step": ("nn.mlp.sgd_step", "nn.optim.Adam.update", "nn.optim.Momentum.update", "nn.optim.Optimizer.step",
+        "nn.optim.SGD.update", "nn.optim.train"),
+    "should_stop": ("nn.mlp.sgd_step", "nn.optim.Adam.update", "nn.optim.Momentum.update", "nn.optim.Optimizer.step",
+        "nn.optim.SGD.update", "nn.optim.train"),
+    "l2_penalty": ("nn.mlp.sgd_step", "nn.optim.Adam.update", "nn.optim.Momentum.update", "nn.optim.Optimizer.step",
+        "nn.optim.SGD.update", "nn.optim.train"),
 }

@@ -16,11 +16,11 @@ Where the expected values come from
       ``-z_y + log(sum_j exp(z_j))`` (at logits shifted by their row maximum,
       which leaves softmax unchanged and keeps ``exp`` finite), confirmed by
       central differences of the library's loss.
-    * ``mlp_forward``: the library's :func:`backprop_lib.mlp.forward`, and the
+    * ``mlp_forward``: the library's :func:`backprop_lib.nn.mlp.forward`, and the
       caches written out here.
     * ``mlp_backward``: central differences of ``sum(dout * z_L)`` with respect
       to every parameter (whose gradient with respect to ``z_L`` is exactly
-      ``dout``), agreeing with the library's :func:`backprop_lib.mlp.backward`.
+      ``dout``), agreeing with the library's :func:`backprop_lib.nn.mlp.backward`.
       The caches are built by the check, never by the student's forward.
     * ``train_spirals``: the student's training loop is run with the
       library's gradients (``mlp.loss_and_grads``), so a mistake in the
@@ -38,11 +38,12 @@ from typing import Any, Callable, Mapping
 import numpy as np
 import sympy as sp
 
-from .. import activations, datasets, gradcheck, layers, losses, mlp, optim
-from ..checks import CheckFailed, LibraryError, call_student, compare, fmt, passed
-from ..diagnose import as_array, describe_type
-from ..named_errors import call_named
-from ..symbolic import Symbolic
+from ..nn import activations, datasets, layers, losses, mlp, optim
+from ..checking import gradcheck
+from ..checking.checks import CheckFailed, LibraryError, call_student, compare, fmt, passed
+from ..checking.diagnose import as_array, describe_type
+from ..checking.named_errors import call_named
+from ..checking.symbolic import Symbolic
 from . import pick_rng
 
 #: Training accuracy the spirals network must reach (the lesson states it).
@@ -499,13 +500,13 @@ VERIFIED_OUTSIDE = ('softmax_cross_entropy', 'mlp_forward', 'mlp_backward', 'tra
 #: The course library's own functions each exercise may not use, not even copied: its check forbids
 #: them, and the exercise's text says so (tests/test_verify.py checks the two agree).
 FORBIDDEN_REFERENCES = {
-    "softmax_cross_entropy": ("activations.log_softmax", "activations.softmax", "losses.softmax_cross_entropy"),
-    "mlp_forward": ("layers.activation_backward", "layers.activation_forward", "layers.dense_activation_backward",
-        "layers.dense_activation_forward", "layers.dense_backward", "layers.dense_forward",
-        "layers.dense_param_grads", "mlp.backward", "mlp.forward", "mlp.loss_and_grads"),
-    "mlp_backward": ("layers.activation_backward", "layers.activation_forward", "layers.dense_activation_backward",
-        "layers.dense_activation_forward", "layers.dense_backward", "layers.dense_forward",
-        "layers.dense_param_grads", "mlp.backward", "mlp.forward", "mlp.loss_and_grads"),
-    "train_spirals": ("mlp.init_params", "mlp.sgd_step", "optim.Adam.update", "optim.Momentum.update",
-        "optim.Optimizer.step", "optim.SGD.update", "optim.train"),
+    "softmax_cross_entropy": ("nn.activations.log_softmax", "nn.activations.softmax", "nn.losses.softmax_cross_entropy"),
+    "mlp_forward": ("nn.layers.activation_backward", "nn.layers.activation_forward", "nn.layers.dense_activation_backward",
+        "nn.layers.dense_activation_forward", "nn.layers.dense_backward", "nn.layers.dense_forward",
+        "nn.layers.dense_param_grads", "nn.mlp.backward", "nn.mlp.forward", "nn.mlp.loss_and_grads"),
+    "mlp_backward": ("nn.layers.activation_backward", "nn.layers.activation_forward", "nn.layers.dense_activation_backward",
+        "nn.layers.dense_activation_forward", "nn.layers.dense_backward", "nn.layers.dense_forward",
+        "nn.layers.dense_param_grads", "nn.mlp.backward", "nn.mlp.forward", "nn.mlp.loss_and_grads"),
+    "train_spirals": ("nn.mlp.init_params", "nn.mlp.sgd_step", "nn.optim.Adam.update", "nn.optim.Momentum.update",
+        "nn.optim.Optimizer.step", "nn.optim.SGD.update", "nn.optim.train"),
 }

@@ -27,8 +27,8 @@ from typing import Any, Callable
 import numpy as np
 from matplotlib.figure import Figure
 
-from .. import datasets, layers, mlp
-from ..activations import ACTIVATIONS, relu, sigmoid
+from ..nn import datasets, layers, mlp
+from ..nn.activations import ACTIVATIONS, relu, sigmoid
 from ._core import ExerciseNotDone, Explorer, call_exercise, draw_notes, few_ticks, new_figure, panel
 
 EXERCISES = {"dense_forward": "exercise 1 of lesson 05 (dense_forward)",

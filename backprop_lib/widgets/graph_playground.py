@@ -1,7 +1,7 @@
 """Computational-graph playground (lesson 02): ``L = (w*x + b - y)**2``, revealed one node at a time.
 
-The graph is built with the course's :class:`~backprop_lib.engine.Value` and
-drawn with :mod:`backprop_lib.graph_drawing` (matplotlib, no graphviz)::
+The graph is built with the course's :class:`~backprop_lib.nn.engine.Value` and
+drawn with :mod:`backprop_lib.pictures.graph_drawing` (matplotlib, no graphviz)::
 
     w, x  ->  p = w*x  ->  z = p + b  ->  e = z - y  ->  L = e**2
 
@@ -24,8 +24,8 @@ from typing import Any, Callable
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyBboxPatch
 
-from .. import graph_drawing as gd
-from ..engine import Value, local_derivatives, topological_order
+from ..pictures import graph_drawing as gd
+from ..nn.engine import Value, local_derivatives, topological_order
 from ._core import ExerciseNotDone, Explorer, call_exercise, draw_notes, few_ticks, new_figure, panel, slider_style
 
 EXERCISE = "exercise 5 of lesson 02 (backward_pass)"

@@ -1,13 +1,13 @@
 """Optimiser race (lesson 08): SGD, momentum and Adam from the same start on a 2-D loss surface.
 
-Each optimiser runs ``steps`` steps on a :class:`~backprop_lib.loss_surfaces.Surface`
+Each optimiser runs ``steps`` steps on a :class:`~backprop_lib.pictures.loss_surfaces.Surface`
 (the elongated bowl ``½(x² + 10y²)`` or Rosenbrock's valley) from the
 surface's start; the trajectories are drawn over its contour lines, and the
 loss along each beside them. SGD and momentum share the learning rate
 ``lr``; Adam, whose step is about ``lr`` whatever the gradient's size, has
 its own ``adam_lr``.
 
-The library's optimisers (:mod:`backprop_lib.optim`) run by default. The
+The library's optimisers (:mod:`backprop_lib.nn.optim`) run by default. The
 student's pure step functions of lesson 08 (``sgd_step(theta, g, state, lr)``,
 ``momentum_step(theta, g, state, lr, beta)``, ``adam_step(theta, g, state,
 lr)``) may be passed in; one not implemented yet is left out of the race,
@@ -22,8 +22,8 @@ from typing import Any, Callable
 import numpy as np
 from matplotlib.figure import Figure
 
-from .. import loss_surfaces as ls
-from .. import optim
+from ..pictures import loss_surfaces as ls
+from ..nn import optim
 from ._core import ExerciseNotDone, Explorer, call_exercise, draw_notes, few_ticks, new_figure, panel, slider_style
 
 SURFACES: dict[str, Callable[[], ls.Surface]] = {"bowl": ls.elongated_quadratic, "rosenbrock": ls.rosenbrock}

@@ -22,7 +22,7 @@ from typing import Any, Callable, NamedTuple
 import numpy as np
 from matplotlib.figure import Figure
 
-from .. import gradcheck
+from ..checking import gradcheck
 from ._core import ExerciseNotDone, Explorer, call_exercise, draw_notes, few_ticks, new_figure, panel, slider_style
 
 EXERCISE = "exercise 1 of lesson 01 (central_difference)"

@@ -1,7 +1,7 @@
 """Vanishing-gradient explorer (lesson 07): per-layer gradient norms of a deep network.
 
 A plain MLP of ``depth`` layers, each ``width`` units wide (the last has one
-output, no activation), built with :mod:`backprop_lib.mlp`, run forward and
+output, no activation), built with :mod:`backprop_lib.nn.mlp`, run forward and
 backward once on a random batch (``x`` of shape (m, width), targets (m, 1),
 mean squared error). For every layer ``l`` the Frobenius norm of its weight
 gradient ``||dW[l]||`` is drawn as a bar on a log scale, beside the spread
@@ -26,7 +26,7 @@ from typing import Any, Callable
 import numpy as np
 from matplotlib.figure import Figure
 
-from .. import mlp
+from ..nn import mlp
 from ._core import ExerciseNotDone, Explorer, call_exercise, draw_notes, few_ticks, new_figure, panel
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu")
@@ -42,7 +42,7 @@ def init_params(sizes: list[int], rng: np.random.Generator, init: str,
     """Weights for layer widths ``sizes``, zero biases.
 
     ``init_fn(n_in, n_out, rng) -> W`` (a student's init) draws every ``W`` when
-    given; otherwise :func:`backprop_lib.mlp.init_params` for its schemes, and
+    given; otherwise :func:`backprop_lib.nn.mlp.init_params` for its schemes, and
     ``"normal s"``: every ``W`` normal with standard deviation ``s``.
     """
     if init_fn is not None:

@@ -1,14 +1,14 @@
 """XOR trainer (lesson 06): the decision boundary and the loss of a 2-H-1 sigmoid network as it trains.
 
-One network (a :class:`~backprop_lib.xor.Recipe` and a seed) is trained with
-the library's :func:`backprop_lib.xor.gradients` in CHUNKS, on demand: moving
+One network (a :class:`~backprop_lib.lessons.xor.Recipe` and a seed) is trained with
+the library's :func:`backprop_lib.lessons.xor.gradients` in CHUNKS, on demand: moving
 the epoch slider to an epoch not reached yet trains up to it, and every
 ``SNAPSHOT_EVERY`` epochs a copy of the parameters is kept, so moving back
 (or forward again) costs nothing but the drawing. Trainings are cached by
 (recipe, seed), so going back to a setting is instant too.
 
 The seed sweep trains ``N`` seeds of the same recipe at once with
-:func:`backprop_lib.xor.train_many` and counts how many solve XOR (all four
+:func:`backprop_lib.lessons.xor.train_many` and counts how many solve XOR (all four
 outputs on the right side of 0.5): the lesson's question, "how often does
 the classic 2-2-1 network fail?".
 """
@@ -21,8 +21,8 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
-from .. import xor
-from ..datasets import xor as xor_data
+from ..lessons import xor
+from ..nn.datasets import xor as xor_data
 from ._core import DPI, Explorer, few_ticks, new_figure, offscreen_figure, panel, png_bytes, quiet, slider_style
 
 #: Parameters are kept every this many epochs; the epoch slider moves in these steps.
@@ -184,7 +184,7 @@ class SweepState:
 
 def seed_sweep_state(hidden: int = 2, init: str = "uniform", lr: float = 0.5, loss: str = "mse",
                      n_seeds: int = 50, epochs: int = MAX_EPOCHS) -> SweepState:
-    """Train seeds 0..n_seeds-1 of the recipe at once (:func:`backprop_lib.xor.train_many`)."""
+    """Train seeds 0..n_seeds-1 of the recipe at once (:func:`backprop_lib.lessons.xor.train_many`)."""
     recipe = xor.Recipe(hidden=int(hidden), init=init, lr=float(lr), loss=loss, epochs=int(epochs))
     with np.errstate(all="ignore"):
         run = xor.train_many(range(int(n_seeds)), recipe)
