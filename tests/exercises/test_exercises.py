@@ -58,6 +58,15 @@ def test_each_known_mistake_fails_and_is_named(mistake, hidden):
     assert mistake.feedback in str(info.value)
 
 
+@pytest.mark.parametrize("variant", [c for c in mistakes.all_correct() if c.lesson in LESSON_MODULES],
+                         ids=lambda c: c.name)
+@pytest.mark.parametrize("hidden", [False, True])
+def test_a_right_answer_written_another_way_passes(variant, hidden):
+    fn = compiled(variant.code)[variant.task]
+    rng = np.random.default_rng(11) if hidden else None
+    check_of(variant.lesson, variant.task)(fn, rng=rng)
+
+
 def test_every_exercise_has_at_least_two_known_mistakes():
     for lesson, task in TASKS:
         assert len([m for m in mistakes.for_lesson(lesson) if m.task == task]) >= 2, (lesson, task)
