@@ -7,6 +7,7 @@ Tasks: ``central_difference``, ``sigmoid_prime``, ``composite_derivative``,
 """
 from __future__ import annotations
 
+import functools
 from typing import Any, Callable, NamedTuple
 
 import numpy as np
@@ -15,7 +16,7 @@ import sympy as sp
 from ..nn import activations
 from ..checking import gradcheck
 from ..nn.activations import sigmoid as _sig
-from ..checking.checks import CheckFailed, call_student, check_derivative, compare, passed
+from ..checking.checks import CheckFailed, call_student, check_derivative, compare, fmt, fmt_inputs, passed
 from ..checking.symbolic import Symbolic, sigmoid, to_numpy
 from . import pick_rng, random_shape
 
@@ -51,6 +52,65 @@ def _numpy_fn(e: Elementary, derivative: bool = False) -> Callable[[np.ndarray],
     fn = to_numpy(expr, [u])
     fn.__name__ = f"{e.name}_prime" if derivative else e.name
     return fn
+
+
+def _is_sympy(got: Any) -> bool:
+    """True if ``got`` is a SymPy object, or a sequence or object array holding one."""
+    if isinstance(got, sp.Basic):
+        return True
+    if isinstance(got, np.ndarray) and got.dtype == object:
+        return any(isinstance(v, sp.Basic) for v in got.flat)
+    if isinstance(got, (list, tuple)):
+        return any(_is_sympy(v) for v in got)
+    return False
+
+
+def explain_result(name: str, expected: Any, got: Any, inputs: dict[str, Any]) -> None:
+    """Raise a :class:`CheckFailed` saying what differs when ``got`` cannot even be compared with ``expected``.
+
+    Three cases, each named for what it is rather than guessed at: a SymPy
+    expression where numbers are expected (``sym_sigmoid`` called on numbers),
+    one number where an element-wise result of shape ``expected.shape`` is
+    expected, and any other shape. Returns quietly when ``got`` has the
+    expected shape (its values are then for :func:`compare` to judge).
+    """
+    expected = np.asarray(expected, dtype=np.float64)
+    head = [f"{name} gives a wrong result.", f"  on input: {fmt_inputs(inputs)}",
+            f"  expected: {fmt(expected)}", f"  got:      {fmt(got, 120)}"]
+    if _is_sympy(got):
+        raise CheckFailed("\n".join(head + [
+            f"  what differs: {name} returned a SymPy expression ({type(got).__name__}), not numbers. "
+            "`sym_sigmoid` (and anything else from sympy) builds formulas for SymPy; it does not compute "
+            "values. On numbers and NumPy arrays write the sigmoid with NumPy: 1 / (1 + np.exp(-z))."]))
+    try:
+        shape = np.shape(got)
+    except Exception:  # noqa: BLE001 - a ragged or odd value: compare explains it
+        return
+    if shape == expected.shape or got is None:
+        return
+    if shape == () and expected.size > 1:
+        raise CheckFailed("\n".join(head + [
+            f"  what differs: one number came back where {expected.size} values are expected, one per "
+            f"entry of the input (shape {expected.shape}). The result is element-wise: compute it with "
+            "NumPy operations on the whole array, without summing it (np.sum) or turning it into one "
+            "number (float(), the math module)."]))
+    raise CheckFailed("\n".join(head + [
+        f"  what differs: the result has shape {shape}, but an element-wise result has the shape of "
+        f"its input, {expected.shape}."]))
+
+
+def explained(fn: Callable[..., Any], name: str, expected_of: Callable[..., Any]) -> Callable[..., Any]:
+    """``fn`` wrapped so that a result of the wrong kind fails with :func:`explain_result`'s message.
+
+    ``expected_of(**kwargs)`` gives the expected value for the same keyword
+    arguments. Used where the generic :func:`check_derivative` makes the call.
+    """
+    @functools.wraps(fn)
+    def wrapper(**kwargs: Any) -> Any:
+        got = fn(**kwargs)
+        explain_result(name, expected_of(**kwargs), got, kwargs)
+        return got
+    return wrapper
 
 
 def _inputs(rng: np.random.Generator, low: float, high: float, hidden: bool) -> np.ndarray:
@@ -89,10 +149,12 @@ def check_central_difference(fn: Callable[..., Any], rng: np.random.Generator | 
         inputs = {"f": f, "x": x, "h": h}
         expected = (f(x + h) - f(x - h)) / (2 * h)
         got = call_student(fn, name, f, x, h, forbidden=[gradcheck.central_difference])
+        explain_result(name, expected, got, inputs)
         compare(name, expected, got, inputs, tol=1e-8, mistakes=mistakes)
         # the default step must be small enough to give the derivative itself
         exact = _numpy_fn(e, derivative=True)(x)
         got = call_student(fn, name, f, x, forbidden=[gradcheck.central_difference])
+        explain_result(f"{name} with its default h", exact, got, {"f": f, "x": x})
         # truncation (~h**2 = 1e-10) is judged absolutely where the derivative is below 1e-4
         compare(f"{name} with its default h", exact, got, {"f": f, "x": x}, tol=1e-5, floor=1e-4,
                 mistakes={"your default h is too large (or too small): 1e-5 is a good choice for "
@@ -121,7 +183,9 @@ def check_sigmoid_prime(fn: Callable[..., Any], rng: np.random.Generator | None 
     forward = Symbolic(lambda z: sigmoid(z), "z")
     cases = [{"z": _inputs(rng, -6.0, 6.0, hidden)} for _ in range(3 if hidden else 1)]
     cases.append({"z": np.array([-30.0, -8.0, 0.0, 8.0, 30.0])})
-    check_derivative(fn, forward, "z", cases, name="sigmoid_prime", mistakes=SIGMOID_MISTAKES,
+    expected_of = forward.grad("z")
+    check_derivative(explained(fn, "sigmoid_prime", lambda z: expected_of(z)), forward, "z", cases,
+                     name="sigmoid_prime", mistakes=SIGMOID_MISTAKES,
                      forbidden=[activations.sigmoid_prime, Symbolic.grad])
 
 
@@ -158,8 +222,9 @@ def check_composite_derivative(fn: Callable[..., Any], rng: np.random.Generator 
                               f"but it returned {type(dydx).__name__}")
         got = call_student(dydx, f"the function returned by {label}", x, forbidden=[Symbolic.grad])
         inputs = {"f_prime": f_prime, "g": g, "g_prime": g_prime, "x": x}
-        compare(f"{label}(x), the derivative of {outer.name}({inner.name}(x)),",
-                composite.grad("x")(x), got, inputs, mistakes=mistakes)
+        what = f"{label}(x), the derivative of {outer.name}({inner.name}(x)),"
+        explain_result(what, composite.grad("x")(x), got, inputs)
+        compare(what, composite.grad("x")(x), got, inputs, mistakes=mistakes)
         n += 1
     passed(name, n, "matches sympy.diff of each composite")
 
@@ -197,7 +262,9 @@ def check_dL_dw(fn: Callable[..., Any], rng: np.random.Generator | None = None) 
         shape = random_shape(rng) if hidden else (4,)
         cases.append({"w": rng.normal(0, 1.5, shape), "x": rng.normal(0, 1.5, shape),
                       "b": rng.normal(0, 1, shape), "y": rng.uniform(0, 1, shape)})
-    check_derivative(fn, NEURON_LOSS, "w", cases, name="dL_dw", mistakes=DL_DW_MISTAKES,
+    expected_of = NEURON_LOSS.grad("w")
+    check_derivative(explained(fn, "dL_dw", lambda w, x, b, y: expected_of(w, x, b, y)), NEURON_LOSS, "w",
+                     cases, name="dL_dw", mistakes=DL_DW_MISTAKES,
                      forbidden=[Symbolic.grad, activations.sigmoid_prime])
 
 
