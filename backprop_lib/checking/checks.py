@@ -22,7 +22,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping
 import numpy as np
 
 from . import gradcheck
-from .diagnose import as_array, describe_type, diagnose
+from .diagnose import as_array, describe_difference, describe_type, diagnose
 from .symbolic import Symbolic
 
 #: A named wrong answer: computes what a typical mistake would return, given the same inputs.
@@ -274,6 +274,10 @@ def compare(name: str, expected: np.ndarray | float, got: Any, inputs: Mapping[s
     hint = named or diagnose(expected, got)
     if hint:
         lines.append(f"  likely cause: {hint}")
+    else:
+        differs = describe_difference(expected, got)
+        if differs:
+            lines.append(f"  differs:  {differs}")
     raise CheckFailed("\n".join(lines))
 
 

@@ -35,8 +35,18 @@ The mistakes recognised, by ``kind``:
 ``sign``           the expected result with its sign flipped
 ``mean_vs_sum``    off by the batch size ``m``: ``m`` times too big or too
                    small (needs ``m``)
-``factor``         off by another constant factor (2, 1/2, ...)
+``factor``         off by another constant factor (2, 1/2, ...), shared by at
+                   least two entries with different expected values
+``not_reduced``    several values where one number is expected, whose mean
+                   (or sum) is that number
 =================  ==========================================================
+
+A cause is named only when the evidence leaves no other reading: a constant
+factor needs several differing entries sharing one ratio (never one entry,
+never "times 1"), and a shape mismatch names a cause only where the shapes,
+or the values, show it. Otherwise :func:`describe_difference` says plainly
+what differs (which entries, expected vs got, by how much; for one number,
+the ratio).
 """
 from __future__ import annotations
 
@@ -133,11 +143,21 @@ def _bias_length(shape: tuple[int, ...]) -> int | None:
 
 def _shape_diagnosis(expected: tuple[int, ...], got: tuple[int, ...], exp: np.ndarray | None = None,
                      arr: np.ndarray | None = None, m: int | None = None) -> Diagnosis:
-    """Explain a shape mismatch; with the values ``exp`` and ``arr`` it can be surer."""
+    """Explain a shape mismatch; name a cause only when the shapes (or the values) leave no other.
+
+    A guess from the shapes alone is made only where one mistake produces
+    that shape relation (a ``(k, k)`` result for a bias of ``k`` entries, the
+    reversed shape of a matrix, an axis of length 1 added or dropped, one row
+    per example for a sum over ``m`` known examples); every other cause
+    (summed over an axis, summed over everything, laid out wrong, not reduced
+    to one number) is named only when the values show it. Otherwise the
+    message states the two shapes and nothing more.
+    """
     msg = f"shape {expected} expected, got {got}"
     values = exp is not None and arr is not None
     with np.errstate(all="ignore"):
         fl = arr.astype(np.float64) if values and np.isrealobj(arr) else None
+    size_exp, size_got = int(np.prod(expected)), int(np.prod(got))
     # A (k, k) result where a bias-like (k,), (1, k) or (k, 1) is expected.
     k = got[0] if len(got) == 2 and got[0] == got[1] else 0
     if (k > 1 and expected in ((k,), (1, k), (k, 1))
@@ -156,36 +176,45 @@ def _shape_diagnosis(expected: tuple[int, ...], got: tuple[int, ...], exp: np.nd
         return Diagnosis("transposed", msg + ": transposed? (check which side of the product the matrix "
                          "goes, or add .T)")
     n = _bias_length(expected)
-    if n is not None:
-        if len(got) == 2 and got[1] == n and got[0] > 1:
+    if n is not None and len(got) == 2 and got[1] == n and got[0] > 1:
+        if fl is not None and _close(fl.sum(axis=0).reshape(expected), exp):
             batch = f"the {got[0]} examples" if m in (None, got[0]) else "the examples"
-            if fl is not None and _close(fl.sum(axis=0).reshape(expected), exp):
-                return Diagnosis("not_summed", msg + f": one row per example; sum over {batch}, "
-                                 ".sum(axis=0), and the values will match")
-            return Diagnosis("not_summed", msg + f": one row per example; sum over {batch} (axis 0)")
-        if int(np.prod(got)) == 1 and n > 1:
-            return Diagnosis("axis", msg + ": you summed over everything; sum over the examples "
-                             "only, .sum(axis=0)")
-        if (len(got) == 1 and got[0] != n) or (len(got) == 2 and got[1] == 1 and got[0] != n):
-            if m is not None and got[0] == m:
-                return Diagnosis("axis", msg + f": summed over axis 1 (the units) instead of axis 0 "
-                                 f"(the {m} examples); use .sum(axis=0)")
-            return Diagnosis("axis", msg + ": summed over the wrong axis? sum over the examples, "
-                             ".sum(axis=0)")
-    if len(got) == len(expected) - 1:
+            return Diagnosis("not_summed", msg + f": one row per example; sum over {batch}, "
+                             ".sum(axis=0), and the values will match")
+        if m is not None and m > 1 and got[0] == m:
+            return Diagnosis("not_summed", msg + f": one row per example; sum over the {m} examples (axis 0)")
+    if n is not None and n > 1 and size_got == 1 and fl is not None and _close(fl.reshape(()), exp.sum()):
+        return Diagnosis("axis", msg + ": you summed over everything; sum over the examples "
+                         "only, .sum(axis=0)")
+    if (n is not None and m is not None and m > 1 and m != n and len(got) in (1, 2) and got[0] == m
+            and (len(got) == 1 or got[1] == 1)):
+        return Diagnosis("axis", msg + f": summed over axis 1 (the units) instead of axis 0 "
+                         f"(the {m} examples); use .sum(axis=0)")
+    if len(got) == len(expected) - 1 and fl is not None:
         for axis in range(len(expected)):
-            if got == expected[:axis] + expected[axis + 1:]:
-                return Diagnosis("axis", msg + f": did you sum over axis {axis} (or forget keepdims=True)?")
+            if got != expected[:axis] + expected[axis + 1:]:
+                continue
+            if expected[axis] == 1 and _close(fl.reshape(expected), exp):
+                return Diagnosis("shape", msg + f": the right values without the axis of length 1 "
+                                 f"(keepdims=True, or {_reshape(expected)})")
+            if expected[axis] > 1 and _close(fl, exp.sum(axis=axis)):
+                return Diagnosis("axis", msg + f": the values of expected.sum(axis={axis}): you summed over "
+                                 f"axis {axis}, which should stay")
     if len(expected) == 1 and got == expected + (1,) and expected[0] > 1:
         return Diagnosis("broadcast", msg + f": a column where a flat array is expected; against a row it "
                          f"broadcasts to {(expected[0], expected[0])}: use {_reshape(expected)}")
     if got in (expected + (1,), (1,) + expected):
         return Diagnosis("shape", msg + f": an extra axis of length 1 (keepdims=True?); use {_reshape(expected)}")
-    if len(got) == len(expected) + 1 or (len(got) == len(expected) and 1 in got):
-        return Diagnosis("broadcast", msg + ": an extra dimension from broadcasting? "
-                         "(a (n,) array against (n, 1) gives (n, n))")
-    if int(np.prod(got)) == int(np.prod(expected)):
-        return Diagnosis("shape", msg + ": same number of entries, so the right numbers may be laid out wrong")
+    if size_exp == 1 and size_got > 1 and fl is not None:
+        flat = exp.reshape(())
+        if _close(fl.mean().reshape(()), flat):
+            return Diagnosis("not_reduced", msg + f": one number is expected and your {size_got} values "
+                             "average to it: take their mean")
+        if _close(fl.sum().reshape(()), flat):
+            return Diagnosis("not_reduced", msg + f": one number is expected and your {size_got} values "
+                             "add up to it: take their sum")
+    if size_got == size_exp and size_exp > 1 and fl is not None and _close(fl.reshape(expected), exp):
+        return Diagnosis("shape", msg + f": the right numbers in the wrong shape; use {_reshape(expected)}")
     return Diagnosis("shape", msg)
 
 
@@ -223,12 +252,18 @@ def _activation_mistake(exp: np.ndarray, got: np.ndarray, rtol: float, act_prime
     return None
 
 
+#: A constant factor is named only when at least this many entries, with different expected values,
+#: share it: one entry (or several equal ones) has a ratio to the expected value whatever the mistake.
+MIN_FACTOR_ENTRIES = 2
+
+
 def _factor_mistake(exp: np.ndarray, got: np.ndarray, rtol: float, m: int | None) -> Diagnosis | None:
     mask = np.abs(exp) > 1e-9 * _scale(exp)
-    if not mask.any():
-        return None
+    distinct = np.unique(np.round(exp[mask] / _scale(exp), 9)) if mask.any() else np.array([])
+    if mask.sum() < MIN_FACTOR_ENTRIES or distinct.size < MIN_FACTOR_ENTRIES:
+        return None  # one entry (or equal ones) cannot tell a factor from any other wrong value
     c = float(np.median(got[mask] / exp[mask]))
-    if not np.isfinite(c) or c == 0 or abs(c - 1) <= 1e-6 or not _close(got, c * exp, rtol):
+    if not np.isfinite(c) or c == 0 or abs(c - 1) <= 1e-3 or not _close(got, c * exp, rtol):
         return None
     if m is not None and m > 1:
         if abs(c / m - 1) <= 1e-6:
@@ -238,13 +273,51 @@ def _factor_mistake(exp: np.ndarray, got: np.ndarray, rtol: float, m: int | None
             return Diagnosis("mean_vs_sum", f"your result is {m} times too small (m = {m}): a 1/m too many "
                              "(a mean where a sum is expected, or dividing by m twice?)")
     if abs(c - 2) <= 1e-6:
-        return Diagnosis("factor", "your result is twice the expected one: a 2 too many (the 1/2 in "
-                         "1/2 (y_hat - y)**2 cancels the 2 from the square)")
+        return Diagnosis("factor", "your result is twice the expected one in every entry: a 2 too many "
+                         "(the 1/2 in 1/2 (y_hat - y)**2 cancels the 2 from the square)")
     if abs(c - 0.5) <= 1e-6:
-        return Diagnosis("factor", "your result is half the expected one: the 2 from differentiating "
-                         "a square is missing (d/dx x**2 = 2x)")
-    return Diagnosis("factor", f"your result is the expected one times {nice_factor(c)}: "
-                     "a constant factor is off (a 2 from a square? a 1/m from a mean?)")
+        return Diagnosis("factor", "your result is half the expected one in every entry: the 2 from "
+                         "differentiating a square is missing (d/dx x**2 = 2x)")
+    frac = Fraction(c).limit_denominator(64)
+    if abs(float(frac) - c) <= 1e-9 * max(1.0, abs(c)):
+        return Diagnosis("factor", f"your result is the expected one times {frac} in every entry: "
+                         "a constant factor is off (a 2 from a square? a 1/m from a mean?)")
+    return Diagnosis("factor", f"your result is the expected one times {c:.4g} in every entry: "
+                     "a constant factor is off")
+
+
+def describe_difference(expected: Any, got: Any) -> str | None:
+    """What differs between ``got`` and ``expected`` of the same shape, plainly; ``None`` otherwise.
+
+    For one number: ``"expected 0.25, got 0.5 (got / expected = 2)"``. For
+    an array: how many entries differ and the worst of them, with its index,
+    both values and their difference. Used when no mistake can be named.
+    """
+    try:
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            exp = np.asarray(expected, dtype=np.float64)
+            arr = as_array(got)
+            if arr is None or arr.shape != exp.shape or np.iscomplexobj(arr) or exp.size == 0:
+                return None
+            g = arr.astype(np.float64)
+            if exp.size == 1:
+                e, v = float(exp.reshape(())), float(g.reshape(()))
+                ratio = f" (got / expected = {v / e:.6g})" if e != 0 and np.isfinite(v / e) else ""
+                return f"expected {e:.10g}, got {v:.10g}{ratio}"
+            atol = 1e-12 + ROUNDOFF_SCALE * _scale(exp)
+            bad = ~np.isclose(g, exp, rtol=MATCH_RTOL, atol=atol)
+            if not bad.any():
+                return None
+            gap = np.where(bad, np.abs(g - exp), -1.0)
+            gap = np.where(np.isnan(gap), np.inf, gap)
+            worst = np.unravel_index(int(np.argmax(gap)), exp.shape)
+            idx = ", ".join(str(int(i)) for i in worst)
+            e, v = float(exp[worst]), float(g[worst])
+            return (f"{int(bad.sum())} of {exp.size} entries differ; the most at [{idx}]: expected {e:.6g}, "
+                    f"got {v:.6g} (off by {v - e:.3g})")
+    except Exception:  # noqa: BLE001 - a description is advice; it must never break a check
+        return None
 
 
 def _find_mistake(expected: Any, got: Any, m: int | None, act_prime: Any, upstream: Any) -> Diagnosis | None:
@@ -286,8 +359,8 @@ def _find_mistake(expected: Any, got: Any, m: int | None, act_prime: Any, upstre
     if found:
         return found
     if scale > 1e-12 and _close(got_f, -exp, rtol):
-        return Diagnosis("sign", "your result has the right size but the wrong sign: a sign flipped "
-                         "somewhere (y - y_hat vs y_hat - y?)")
+        return Diagnosis("sign", "your result has the right size but the wrong sign in every entry: "
+                         "a sign flipped somewhere (a difference taken the wrong way round?)")
     return _factor_mistake(exp, got_f, rtol, m)
 
 
