@@ -40,9 +40,16 @@ from ..checking.diagnose import as_array, describe_type
 from ..checking.symbolic import Symbolic
 from . import pick_rng, random_shape
 
-#: The library's optimisers: calling any of them instead of writing the update fails the check.
-OPTIM_REFERENCES = (optim.Optimizer.step, optim.SGD.update, optim.Momentum.update, optim.Adam.update,
-                    optim.train, mlp.sgd_step)
+#: What each exercise may not call: only the library functions that would answer it (the rule of every
+#: exercise of the course); everything else of ``backprop_lib`` is allowed. ``Optimizer.step`` runs every
+#: rule (and applies weight decay, the L2 gradient), ``train`` holds the stopping rule.
+TASK_REFERENCES: dict[str, tuple[Callable[..., Any], ...]] = {
+    "sgd_step": (optim.Optimizer.step, optim.SGD.update, optim.Momentum.update, optim.train, mlp.sgd_step),
+    "momentum_step": (optim.Optimizer.step, optim.Momentum.update, optim.train),
+    "adam_step": (optim.Optimizer.step, optim.Adam.update, optim.train),
+    "should_stop": (optim.train,),
+    "l2_penalty": (optim.Optimizer.step, optim.train),
+}
 
 #: How many steps the trajectory part of each step check takes.
 TRAJECTORY_STEPS = 12
@@ -82,7 +89,7 @@ def _call(fn: Callable[..., Any], name: str, inputs: Mapping[str, Any], n_positi
     values = list(inputs.values())
     keywords = dict(list(inputs.items())[n_positional:])
     try:
-        return call_student(fn, name, *values[:n_positional], forbidden=OPTIM_REFERENCES, **keywords)
+        return call_student(fn, name, *values[:n_positional], forbidden=TASK_REFERENCES[name], **keywords)
     except CheckFailed as exc:
         text = str(exc)
         if "\n  on input: " in text:
@@ -185,6 +192,37 @@ def _check_trajectory(name: str, fn: Callable[..., Any], rng: np.random.Generato
                 f"state (new arrays, and for Adam t + 1)")
 
 
+def _check_two_arrays(name: str, fn: Callable[..., Any], rng: np.random.Generator, shape: tuple[int, ...],
+                      opt: optim.Optimizer, state0: dict[str, Any], hyper: dict[str, float]) -> None:
+    """Two parameter arrays of ONE shape, each with its own state, stepped in turn (as a network's W and b are).
+
+    The library's optimiser keeps one state per array; so must the student's
+    steps: a function that keeps its moments anywhere but in the state it
+    returns (a buffer shared by every array of a shape, say) mixes the two paths.
+    """
+    curvature = [rng.uniform(0.2, 3.0, size=shape), rng.uniform(0.2, 3.0, size=shape)]
+    thetas = [_array(rng, shape, 2.0), _array(rng, shape, 0.5)]
+    library = [np.array(t, dtype=np.float64) for t in thetas]   # 0-d arrays too (not NumPy scalars)
+    states = [_copy_state(state0), _copy_state(state0)]
+    opt.reset()
+    for k in range(1, TRAJECTORY_STEPS // 2 + 1):
+        for i in range(2):
+            got = _call(fn, name, {"theta": thetas[i], "g": curvature[i] * thetas[i], "state": states[i], **hyper}, 3)
+            theta, states[i] = _unpack(got, name, tuple(state0))
+            thetas[i] = np.asarray(theta, dtype=np.float64)
+        opt.step(library, [c * p for c, p in zip(curvature, library)])
+        for i in range(2):
+            if thetas[i].shape != library[i].shape or gradcheck.max_rel_error(library[i], thetas[i]) > 1e-7:
+                raise CheckFailed(
+                    f"{name} follows the right path for one array, but not for two arrays of the same shape "
+                    f"{shape} stepped in turn, each with its own state (as the W and b of a network are).\n"
+                    f"  after step {k}: array {i + 1} should be {fmt(library[i])}\n"
+                    f"                  it is           {fmt(thetas[i])}\n"
+                    f"  likely cause: the two arrays share optimiser memory. Keep it per parameter array, only "
+                    f"in the state you are given and return (new arrays each step, never a buffer kept per "
+                    f"shape or in a global variable)")
+
+
 # --- Exercise 1: sgd_step --------------------------------------------------------------
 
 SGD_MISTAKES: dict[str, Variant] = {
@@ -263,7 +301,9 @@ def check_momentum_step(fn: Callable[..., Any], rng: np.random.Generator | None 
     lr, beta = float(rng.uniform(0.02, 0.2)), float(rng.uniform(0.5, 0.9))
     _check_trajectory(name, fn, rng, shape, optim.Momentum(lr, beta), {"v": np.zeros(shape)},
                       {"lr": lr, "beta": beta})
-    passed(name, n + 1, "v = beta * v + g, theta - lr * v, inputs untouched, and the course's Momentum path")
+    _check_two_arrays(name, fn, rng, shape, optim.Momentum(lr, beta), {"v": np.zeros(shape)},
+                      {"lr": lr, "beta": beta})
+    passed(name, n + 2, "v = beta * v + g, theta - lr * v, inputs untouched, and the course's Momentum path")
 
 
 # --- Exercise 3: adam_step -------------------------------------------------------------
@@ -271,7 +311,7 @@ def check_momentum_step(fn: Callable[..., Any], rng: np.random.Generator | None 
 def _adam(theta: np.ndarray, g: np.ndarray, state: Mapping[str, Any], lr: float, beta1: float, beta2: float,
           eps: float, *, correct: bool = True, sqrt: bool = True, eps_inside: bool = False,
           same_t: bool = False, store_hat: bool = False, v_of_g: bool = False,
-          sign: float = 1.0) -> tuple[Any, dict[str, Any]]:
+          sign: float = 1.0, no_eps: bool = False) -> tuple[Any, dict[str, Any]]:
     t = int(state["t"]) + (0 if same_t else 1)
     m = beta1 * np.asarray(state["m"]) + (1 - beta1) * g
     v = beta2 * np.asarray(state["v"]) + (1 - beta2) * (g if v_of_g else g * g)
@@ -280,7 +320,7 @@ def _adam(theta: np.ndarray, g: np.ndarray, state: Mapping[str, Any], lr: float,
     if eps_inside:
         denominator = np.sqrt(v_hat + eps)
     else:
-        denominator = (np.sqrt(v_hat) if sqrt else v_hat) + eps
+        denominator = (np.sqrt(v_hat) if sqrt else v_hat) + (0.0 if no_eps else eps)
     new = {"m": m_hat, "v": v_hat, "t": t} if store_hat else {"m": m, "v": v, "t": t}
     return theta - sign * lr * m_hat / denominator, new
 
@@ -302,6 +342,8 @@ ADAM_MISTAKES: dict[str, Variant] = {
     "step's move": _adam_variant(store_hat=True),
     "the sign is flipped: move against the gradient, theta - lr * m_hat / (sqrt(v_hat) + eps)":
         _adam_variant(sign=-1.0),
+    "eps is missing from the denominator: the step is lr * m_hat / (sqrt(v_hat) + eps) (without eps a zero "
+    "gradient gives 0 / 0 = NaN)": _adam_variant(no_eps=True),
 }
 
 
@@ -311,6 +353,9 @@ def _adam_case(rng: np.random.Generator, shape: tuple[int, ...], kind: str) -> t
     scale = 0.1 if kind == "big-eps" else 1.0
     g = _array(rng, shape, scale)
     if kind == "first":
+        return theta, g, np.zeros(shape), np.zeros(shape), 0
+    if kind == "zero-g":   # a first step where some gradients are exactly 0: v_hat = 0 there, only eps divides
+        g.flat[::2] = 0.0
         return theta, g, np.zeros(shape), np.zeros(shape), 0
     m = _array(rng, shape, scale)
     v = np.square(_array(rng, shape, scale)) + 0.05 * scale ** 2
@@ -327,9 +372,11 @@ def check_adam_step(fn: Callable[..., Any], rng: np.random.Generator | None = No
     rng, hidden = pick_rng(rng)
     name = "adam_step"
     # "later" first: there every typical mistake gives finite numbers that can be recognised
-    kinds = ["later", "first", "big-eps"] + (["later"] if hidden else [])
+    kinds = ["later", "first", "big-eps", "zero-g"] + (["later"] if hidden else [])
     for i, kind in enumerate(kinds):
-        shape = random_shape(rng) if hidden else [(3,), (2, 3), (4,)][i]
+        shape = random_shape(rng) if hidden else [(3,), (2, 3), (4,), (5,)][i]
+        if kind == "zero-g" and int(np.prod(shape)) < 2:
+            shape = (3,)
         theta, g, m, v, t = _adam_case(rng, shape, kind)
         hyper = {"lr": float(rng.uniform(0.001, 0.2)), "beta1": float(rng.uniform(0.5, 0.95)),
                  "beta2": float(rng.uniform(0.9, 0.999)),
@@ -345,8 +392,10 @@ def check_adam_step(fn: Callable[..., Any], rng: np.random.Generator | None = No
     hyper = {"lr": float(rng.uniform(0.01, 0.2)), "beta1": 0.9, "beta2": 0.999, "eps": 1e-8}
     _check_trajectory(name, fn, rng, shape, optim.Adam(**hyper),
                       {"m": np.zeros(shape), "v": np.zeros(shape), "t": 0}, hyper)
-    passed(name, len(kinds) + 1, "m, v, bias correction, lr * m_hat / (sqrt(v_hat) + eps), and the course's "
-                                 "Adam path")
+    _check_two_arrays(name, fn, rng, shape, optim.Adam(**hyper),
+                      {"m": np.zeros(shape), "v": np.zeros(shape), "t": 0}, hyper)
+    passed(name, len(kinds) + 2, "m, v, bias correction, lr * m_hat / (sqrt(v_hat) + eps), the course's "
+                                 "Adam path, and one state per array")
 
 
 # --- Exercise 4: should_stop -------------------------------------------------------------
@@ -372,6 +421,11 @@ STOP_MISTAKES: dict[str, Callable[[list[float], float], Any]] = {
         lambda losses, tol: _diverged(losses) or (len(losses) >= 2 and abs(losses[-1] - losses[0]) < tol),
     "a NaN or infinite loss is not detected: training has diverged and must stop (np.isfinite)":
         lambda losses, tol: len(losses) >= 2 and abs(losses[-1] - losses[-2]) < tol,
+    "a change of exactly tol counts as converged: the rule is a strict abs(L[-1] - L[-2]) < tol, not <=":
+        lambda losses, tol: _diverged(losses) or (len(losses) >= 2 and abs(losses[-1] - losses[-2]) <= tol),
+    "with a single loss you return before looking at it: a NaN or infinite loss means stop even when it is the "
+    "only one; test np.isfinite(losses[-1]) before the length check":
+        lambda losses, tol: len(losses) >= 2 and (_diverged(losses) or abs(losses[-1] - losses[-2]) < tol),
     "you compared the last loss itself with tol (a small loss is not a small change): "
     "use abs(L[-1] - L[-2]) < tol":
         lambda losses, tol: _diverged(losses) or (len(losses) >= 1 and abs(losses[-1]) < tol),
@@ -411,6 +465,14 @@ def _history(rng: np.random.Generator, kind: str, hidden: bool) -> tuple[list[fl
                                   "(False)")
     if kind == "empty":
         return [], tol, "with no loss recorded yet there is nothing to judge, so training goes on (False)"
+    if kind == "boundary":   # the change is EXACTLY tol (dyadic numbers, so no rounding): not below tol, go on
+        tol = 2.0 ** -int(rng.integers(7, 20)) if hidden else 2.0 ** -13
+        first = np.floor(start * 1024) / 1024
+        return [first, first - 40 * tol, first - 41 * tol], tol, ("the last change equals tol exactly; the rule "
+                                                                 "stops only when it is BELOW tol, so go on (False)")
+    if kind == "nan-alone":
+        return [float("nan")], tol, ("the only loss is NaN: training diverged at once and must stop (True), even "
+                                     "though there is no change to measure")
     if kind == "low-loss":
         base = tol * 0.3
         return [base + 30 * tol, base + 10 * tol], tol, ("the last loss is tiny, but it still fell by 20 times "
@@ -418,7 +480,7 @@ def _history(rng: np.random.Generator, kind: str, hidden: bool) -> tuple[list[fl
     raise ValueError(kind)
 
 
-STOP_KINDS = ("descent", "plateau", "jump", "nan", "inf", "short", "empty", "low-loss")
+STOP_KINDS = ("descent", "plateau", "jump", "nan", "inf", "short", "empty", "low-loss", "boundary", "nan-alone")
 
 
 def check_should_stop(fn: Callable[..., Any], rng: np.random.Generator | None = None) -> None:
@@ -558,14 +620,10 @@ VERIFIED_OUTSIDE = ('sgd_step', 'momentum_step', 'adam_step', 'should_stop', 'l2
 #: The course library's own functions each exercise may not use, not even copied: its check forbids
 #: them, and the exercise's text says so (tests/test_verify.py checks the two agree).
 FORBIDDEN_REFERENCES = {
-    "sgd_step": ("nn.mlp.sgd_step", "nn.optim.Adam.update", "nn.optim.Momentum.update", "nn.optim.Optimizer.step",
-        "nn.optim.SGD.update", "nn.optim.train"),
-    "momentum_step": ("nn.mlp.sgd_step", "nn.optim.Adam.update", "nn.optim.Momentum.update", "nn.optim.Optimizer.step",
-        "nn.optim.SGD.update", "nn.optim.train"),
-    "adam_step": ("nn.mlp.sgd_step", "nn.optim.Adam.update", "nn.optim.Momentum.update", "nn.optim.Optimizer.step",
-        "nn.optim.SGD.update", "nn.optim.train"),
-    "should_stop": ("nn.mlp.sgd_step", "nn.optim.Adam.update", "nn.optim.Momentum.update", "nn.optim.Optimizer.step",
-        "nn.optim.SGD.update", "nn.optim.train"),
-    "l2_penalty": ("nn.mlp.sgd_step", "nn.optim.Adam.update", "nn.optim.Momentum.update", "nn.optim.Optimizer.step",
-        "nn.optim.SGD.update", "nn.optim.train"),
+    "sgd_step": ("nn.mlp.sgd_step", "nn.optim.Momentum.update", "nn.optim.Optimizer.step", "nn.optim.SGD.update",
+        "nn.optim.train"),
+    "momentum_step": ("nn.optim.Momentum.update", "nn.optim.Optimizer.step", "nn.optim.train"),
+    "adam_step": ("nn.optim.Adam.update", "nn.optim.Optimizer.step", "nn.optim.train"),
+    "should_stop": ("nn.optim.train",),
+    "l2_penalty": ("nn.optim.Optimizer.step", "nn.optim.train"),
 }
