@@ -43,8 +43,17 @@ from . import pick_rng, random_shape
 #: all of them; their inputs and outputs are data.
 VERIFIED_OUTSIDE = ("chain_gradient", "layer_grad_norms", "xavier_init", "he_init", "clip_by_norm")
 
-REFERENCES = (grad_flow.chain_gradient, grad_flow.layer_grad_norms, grad_flow.xavier_init, grad_flow.he_init,
-              grad_flow.clip_by_norm, grad_flow.global_norm, mlp.init_params)
+#: What each exercise may not call: only the library functions that would answer it (the rule of every
+#: exercise of the course); the rest of ``backprop_lib`` (``sigmoid``, ``sigmoid_prime``, ...) is allowed.
+#: ``global_norm([{"W": dW}])`` is the norm of one dW, and ``mlp.init_params([n_in, n_out], rng, scheme)``
+#: draws one initialised layer.
+TASK_REFERENCES = {
+    "chain_gradient": (grad_flow.chain_gradient,),
+    "layer_grad_norms": (grad_flow.layer_grad_norms, grad_flow.global_norm),
+    "xavier_init": (grad_flow.xavier_init, mlp.init_params),
+    "he_init": (grad_flow.he_init, mlp.init_params),
+    "clip_by_norm": (grad_flow.clip_by_norm, grad_flow.global_norm),
+}
 
 
 
@@ -124,7 +133,7 @@ def check_chain_gradient(fn: Callable[..., Any], rng: np.random.Generator | None
         numeric = gradcheck.central_difference(lambda v: chain.value(v, *w, *b), a0)
         if gradcheck.max_rel_error(expected, numeric, floor=1e-4) > gradcheck.NUMERIC_TOL:  # tiny values: absolute
             raise LibraryError("SymPy and central differences disagree on the sigmoid chain: please report this")
-        got = call_student(fn, name, np.array(a0, copy=True), w.copy(), b.copy(), forbidden=REFERENCES)
+        got = call_student(fn, name, np.array(a0, copy=True), w.copy(), b.copy(), forbidden=TASK_REFERENCES[name])
         compare(f"{name} (a chain of {depth} sigmoid layers)", expected, got, {"a0": a0, "w": w, "b": b},
                 floor=1e-12, mistakes=CHAIN_MISTAKES)
     passed(name, len(depths), "matches sympy.diff of the whole chain")
@@ -197,7 +206,7 @@ def check_layer_grad_norms(fn: Callable[..., Any], rng: np.random.Generator | No
              else [_deep_grads("sigmoid", "xavier"), _deep_grads("relu", "he")])
     for grads in cases:
         expected = np.array([_frobenius(g["W"]) for g in grads])
-        got = call_student(fn, name, _copy_grads(grads), forbidden=REFERENCES)
+        got = call_student(fn, name, _copy_grads(grads), forbidden=TASK_REFERENCES[name])
         shapes = ", ".join(str(g["W"].shape) for g in grads)
         compare(f"{name} (dW shapes {shapes})", expected, got, {"grads": _Grads(grads)}, floor=1e-300,
                 mistakes=NORM_MISTAKES)
@@ -269,7 +278,7 @@ def _check_init(fn: Callable[..., Any], rng: np.random.Generator | None, name: s
     seed = int(rng.integers(0, 2**31))
     for n_in, n_out in pairs:
         label = f"{name}({n_in}, {n_out}, rng)"
-        first = call_student(fn, name, n_in, n_out, np.random.default_rng(seed), forbidden=REFERENCES)
+        first = call_student(fn, name, n_in, n_out, np.random.default_rng(seed), forbidden=TASK_REFERENCES[name])
         arr = as_array(first)
         if arr is None or arr.shape != (n_in, n_out):
             got = describe_type(first)
@@ -278,11 +287,11 @@ def _check_init(fn: Callable[..., Any], rng: np.random.Generator | None, name: s
             raise CheckFailed(f"{label} should return an array of shape ({n_in}, {n_out}); it returned {got}{hint}")
         if not np.issubdtype(arr.dtype, np.floating):
             raise CheckFailed(f"{label} returned dtype {arr.dtype}; weights are floats")
-        again = as_array(call_student(fn, name, n_in, n_out, np.random.default_rng(seed), forbidden=REFERENCES))
+        again = as_array(call_student(fn, name, n_in, n_out, np.random.default_rng(seed), forbidden=TASK_REFERENCES[name]))
         if again is None or again.shape != arr.shape or not np.array_equal(again, arr):
             raise CheckFailed(f"{label} gave different weights for two generators with the same seed: draw from "
                               "the rng passed in (rng.normal(...)), not np.random.normal or a new default_rng()")
-        other = as_array(call_student(fn, name, n_in, n_out, np.random.default_rng(seed + 1), forbidden=REFERENCES))
+        other = as_array(call_student(fn, name, n_in, n_out, np.random.default_rng(seed + 1), forbidden=TASK_REFERENCES[name]))
         if other is not None and other.shape == arr.shape and np.array_equal(other, arr):
             raise CheckFailed(f"{label} gave the same weights for generators with different seeds: it ignores "
                               "the rng argument; draw with rng.normal(...)")
@@ -292,7 +301,7 @@ def _check_init(fn: Callable[..., Any], rng: np.random.Generator | None, name: s
         k = 2
         while sum(d.size for d in draws) < MIN_DRAWS:
             draws.append(np.asarray(call_student(fn, name, n_in, n_out, np.random.default_rng(seed + k),
-                                                 forbidden=REFERENCES), dtype=np.float64).ravel())
+                                                 forbidden=TASK_REFERENCES[name]), dtype=np.float64).ravel())
             k += 1
         sample = np.concatenate(draws)
         want = target(n_in, n_out)
@@ -400,14 +409,17 @@ def check_clip_by_norm(fn: Callable[..., Any], rng: np.random.Generator | None =
             cases.append((grads, float(n * rng.uniform(0.05, 0.7))))
         grads = _random_grads(rng)
         cases.append((grads, float(_global(grads) * rng.uniform(1.2, 3.0))))
+        zeros = [{k: np.zeros_like(v) for k, v in g.items()} for g in _random_grads(rng)]
+        cases.append((zeros, float(rng.uniform(0.1, 5.0))))
     else:
         exploding = _deep_grads("relu", "he", gain=1.5)
         calm = _deep_grads("tanh", "xavier")
-        cases = [(exploding, 1.0), (calm, 1.0 + _global(calm))]
+        zeros = [{k: np.zeros_like(v) for k, v in g.items()} for g in calm]
+        cases = [(exploding, 1.0), (calm, 1.0 + _global(calm)), (zeros, 1.0)]
     for grads, max_norm in cases:
         norm = _global(grads)
         scale = max_norm / norm if norm > max_norm else 1.0
-        got = call_student(fn, name, _copy_grads(grads), max_norm, forbidden=REFERENCES)
+        got = call_student(fn, name, _copy_grads(grads), max_norm, forbidden=TASK_REFERENCES[name])
         label = f"{name} (gradient norm {norm:.4g}, max_norm {max_norm:.4g})"
         if not isinstance(got, (list, tuple)) or len(got) != len(grads):
             raise CheckFailed(f"{label} should return a list of {len(grads)} dicts {{'W': dW, 'b': db}}, one per "
@@ -419,6 +431,14 @@ def check_clip_by_norm(fn: Callable[..., Any], rng: np.random.Generator | None =
         expected = [{k: g[k] * scale for k in ("W", "b")} for g in grads]
         if _all_close(got, expected):
             continue
+        if norm == 0.0:
+            arrays = [as_array(h[k]) for h in got for k in ("W", "b")]
+            if any(a is not None and np.issubdtype(a.dtype, np.number) and not np.all(np.isfinite(a))
+                   for a in arrays):
+                raise CheckFailed(f"{label}: every gradient is 0, so the norm is 0 and nothing needs clipping, "
+                                  "but your result holds NaN or inf.\n  likely cause: a division by the norm "
+                                  "(0 / 0 = NaN) that runs even when no clipping is needed; divide only when "
+                                  "norm > max_norm, and return the gradients unchanged otherwise")
         # a typical mistake is recognised on the whole gradient at once, not on one array
         named = next((text for text, kind in _CLIP_KINDS.items()
                       if _all_close(got, _clip_variant(grads, max_norm, kind))), None)
@@ -436,14 +456,9 @@ def check_clip_by_norm(fn: Callable[..., Any], rng: np.random.Generator | None =
 #: The course library's own functions each exercise may not use, not even copied: its check forbids
 #: them, and the exercise's text says so (tests/test_verify.py checks the two agree).
 FORBIDDEN_REFERENCES = {
-    "chain_gradient": ("lessons.grad_flow.chain_gradient", "lessons.grad_flow.clip_by_norm", "lessons.grad_flow.global_norm",
-        "lessons.grad_flow.he_init", "lessons.grad_flow.layer_grad_norms", "lessons.grad_flow.xavier_init", "nn.mlp.init_params"),
-    "layer_grad_norms": ("lessons.grad_flow.chain_gradient", "lessons.grad_flow.clip_by_norm", "lessons.grad_flow.global_norm",
-        "lessons.grad_flow.he_init", "lessons.grad_flow.layer_grad_norms", "lessons.grad_flow.xavier_init", "nn.mlp.init_params"),
-    "xavier_init": ("lessons.grad_flow.chain_gradient", "lessons.grad_flow.clip_by_norm", "lessons.grad_flow.global_norm",
-        "lessons.grad_flow.he_init", "lessons.grad_flow.layer_grad_norms", "lessons.grad_flow.xavier_init", "nn.mlp.init_params"),
-    "he_init": ("lessons.grad_flow.chain_gradient", "lessons.grad_flow.clip_by_norm", "lessons.grad_flow.global_norm", "lessons.grad_flow.he_init",
-        "lessons.grad_flow.layer_grad_norms", "lessons.grad_flow.xavier_init", "nn.mlp.init_params"),
-    "clip_by_norm": ("lessons.grad_flow.chain_gradient", "lessons.grad_flow.clip_by_norm", "lessons.grad_flow.global_norm",
-        "lessons.grad_flow.he_init", "lessons.grad_flow.layer_grad_norms", "lessons.grad_flow.xavier_init", "nn.mlp.init_params"),
+    "chain_gradient": ("lessons.grad_flow.chain_gradient",),
+    "layer_grad_norms": ("lessons.grad_flow.global_norm", "lessons.grad_flow.layer_grad_norms"),
+    "xavier_init": ("lessons.grad_flow.xavier_init", "nn.mlp.init_params"),
+    "he_init": ("lessons.grad_flow.he_init", "nn.mlp.init_params"),
+    "clip_by_norm": ("lessons.grad_flow.clip_by_norm", "lessons.grad_flow.global_norm"),
 }
