@@ -22,6 +22,9 @@ from matplotlib.figure import Figure
 
 from ._core import ExerciseNotDone, Explorer, call_exercise, draw_notes, few_ticks, new_figure, panel
 
+#: Height (a fraction of the figure) kept free at the bottom for the notes of an exercise not done yet.
+NOTE_ROOM = 0.11
+
 EXERCISE = "exercise 3 of lesson 01 (composite_derivative)"
 ArrayFn = Callable[[np.ndarray], np.ndarray]
 
@@ -132,7 +135,8 @@ def chain_rule_figure(state: ChainRuleState, fig: Figure | None = None) -> Figur
     """The three curves with their tangents, and the product of the slopes written out."""
     fig = new_figure((9.0, 3.6), fig)
     fl, gl = PIECES[state.f].label, PIECES[state.g].label
-    axes = [panel(fig, (0.05 + 0.33 * i, 0.3, 0.27, 0.58)) for i in range(3)]
+    lift = NOTE_ROOM if state.notes else 0.0  # room for the notes under the formula line, never over it
+    axes = [panel(fig, (0.05 + 0.33 * i, 0.3 + lift, 0.27, 0.58 - lift)) for i in range(3)]
     _panel(axes[0], state.xs, state.g_xs, state.x, state.u, state.g_slope, "C0",
            f"inner u = g(x) = {gl}(x)\nslope g'(x) = {state.g_slope:.4f}", "x")
     _panel(axes[1], state.us, state.f_us, state.u, state.y, state.f_slope, "C1",
@@ -143,7 +147,7 @@ def chain_rule_figure(state: ChainRuleState, fig: Figure | None = None) -> Figur
             f"      central difference of f(g(x)): {state.numeric:.6f}")
     if np.isfinite(state.student):
         line += f"      your composite_derivative: {state.student:.6f}"
-    fig.text(0.5, 0.08, line, ha="center", fontsize=9)
+    fig.text(0.5, 0.08 + lift, line, ha="center", fontsize=9)
     draw_notes(fig, state.notes)
     return few_ticks(fig)
 

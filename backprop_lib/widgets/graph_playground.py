@@ -3,17 +3,21 @@
 The graph is built with the course's :class:`~backprop_lib.nn.engine.Value` and
 drawn with :mod:`backprop_lib.pictures.graph_drawing` (matplotlib, no graphviz)::
 
-    w, x  ->  p = w*x  ->  z = p + b  ->  e = z - y  ->  L = e**2
+    w, x  ->  z = w*x  ->  p = z + b  ->  r = p - y  ->  L = r**2
 
-A step counter runs through the FORWARD pass (each operation's value, left
-to right: 4 steps) and then the BACKWARD pass (each node's gradient
-``dL/d node``, right to left, in reverse topological order: 8 steps). A node
-not reached yet shows ``?``; the node of the current step is highlighted,
-and during the backward pass each edge carries its local derivative.
+(the names of lesson 02's text). A step counter runs through the FORWARD
+pass (each operation's value, left to right: 4 steps) and then the BACKWARD
+pass (each node's gradient ``dL/d node``, right to left, in reverse
+topological order: 8 steps). A node not reached yet shows ``?``; the node of
+the current step is highlighted, and during the backward pass each edge
+carries its local derivative. The widget opens on the last step, the whole
+graph filled in (so that a view without a kernel shows every number); 'step
+back' and 'reset' replay it.
 
 The gradients come from the library's engine, or from the student's
 ``backward_pass(order, local_grads)`` (lesson 02, exercise 5) when it is
-passed in.
+passed in; until that exercise is done the library's stand in, and a note
+says so.
 """
 from __future__ import annotations
 
@@ -30,18 +34,20 @@ from ._core import ExerciseNotDone, Explorer, call_exercise, draw_notes, few_tic
 
 EXERCISE = "exercise 5 of lesson 02 (backward_pass)"
 LEAVES = ("w", "x", "b", "y")
+#: Height (a fraction of the figure) kept free at the bottom for the notes of an exercise not done yet.
+NOTE_ROOM = 0.11
 
 
 def build_graph(w: float, x: float, b: float, y: float) -> tuple[Value, list[Value]]:
     """The graph of ``L = (w*x + b - y)**2``: ``(L, nodes)``, nodes in topological order (leaves first)."""
     wv, xv, bv, yv = (Value(v, label=n) for v, n in zip((w, x, b, y), LEAVES))
-    p = wv * xv
-    p.label = "p"
-    z = p + bv
+    z = wv * xv
     z.label = "z"
-    e = z - yv
-    e.label = "e"
-    L = e ** 2
+    p = z + bv
+    p.label = "p"
+    r = p - yv
+    r.label = "r"
+    L = r ** 2
     L.label = "L"
     return L, topological_order(L)
 
@@ -60,9 +66,9 @@ def n_steps() -> int:
 class GraphState:
     """What the playground shows after ``step`` steps.
 
-    ``values`` and ``grads`` map each node's label (w, x, b, y, p, z, e, L) to
-    its value and to ``dL/d node`` (NaN where the student's backward_pass
-    could not give one). ``value_shown`` and ``grad_shown`` are the labels
+    ``values`` and ``grads`` map each node's label (w, x, b, y, z, p, r, L) to
+    its value and to ``dL/d node`` (the library's where the student's
+    backward_pass could not give one; ``grads_from`` says whose). ``value_shown`` and ``grad_shown`` are the labels
     revealed so far; ``current`` is the label of this step's node ("" at
     step 0); ``phase`` is "start", "forward", "backward" or "done";
     ``explanation`` says in words what this step computed.
@@ -123,9 +129,8 @@ def graph_state(w: float = 2.0, x: float = 3.0, b: float = 1.0, y: float = 4.0, 
         source = "yours"
         try:
             grads = _student_grads(backward_pass, w, x, b, y)
-        except ExerciseNotDone as exc:
-            grads = {k: math.nan for k in grads}
-            notes = (str(exc),)
+        except ExerciseNotDone as exc:  # the library's gradients stand in, and the note says so
+            source, notes = "library", (f"{exc} Until then the gradients shown are the library's.",)
     forward = _forward_nodes(nodes)
     backward = [n.label for n in reversed(nodes)]
     total = len(forward) + len(backward)
@@ -141,7 +146,7 @@ def graph_state(w: float = 2.0, x: float = 3.0, b: float = 1.0, y: float = 4.0, 
             children[p.label].append((n, i))
     if step == 0:
         phase, current = "start", ""
-        explanation = "press 'forward step': the inputs w, x, b, y are known, nothing else is yet"
+        explanation = "press 'next step': the inputs w, x, b, y are known, nothing else is yet"
     elif step <= len(forward):
         phase, current = "forward", forward[step - 1]
         explanation = _explain(by_label[current], True, grads, children)
@@ -179,7 +184,8 @@ def graph_figure(state: GraphState, fig: Figure | None = None) -> Figure:
     for n in nodes:
         n.grad = state.grads[n.label] if math.isfinite(state.grads[n.label]) else 0.0
     layout = gd.graph_layout(L)
-    ax = panel(fig, (0.01, 0.2, 0.98, 0.72))
+    lift = NOTE_ROOM if state.notes else 0.0  # room for the notes under the explanation, never over it
+    ax = panel(fig, (0.01, 0.2 + lift, 0.98, 0.72 - lift))
     backward = state.phase in ("backward", "done")
     gd.draw_graph(layout, ax, grad=True, local=backward, highlight=lambda n: n.label == state.current)
     hw, hh = gd.BOX_WIDTH / 2, gd.BOX_HEIGHT / 2
@@ -195,15 +201,17 @@ def graph_figure(state: GraphState, fig: Figure | None = None) -> Figure:
         face = "#fde2b8" if n.label == state.current else ("#e6f0fa" if not n.parents else "#f4f4f4")
         _mask(ax, n, layout.pos[n], value_shown, grad_shown, state.grads[n.label], face, n is L)
     ax.set_title(f"L = (w·x + b − y)²     step {state.step} of {state.n_steps} ({state.phase})", fontsize=10)
-    fig.text(0.5, 0.1, state.explanation, ha="center", fontsize=9.5)
+    fig.text(0.5, 0.1 + lift, state.explanation, ha="center", fontsize=9.5)
     draw_notes(fig, state.notes)
     return few_ticks(fig)
 
 
 class GraphPlayground(Explorer):
-    """Sliders for w, x, b, y and the step; buttons 'forward step', 'backward step', 'reset'.
+    """Sliders for w, x, b, y and the step; buttons 'step back', 'next step' and 'reset'.
 
-    ``backward_pass``: the student's (lesson 02, exercise 5), optional.
+    'next step' moves one step on (through the forward pass, then the backward
+    pass), 'step back' one step back, 'reset' to the start. The widget opens
+    on the last step. ``backward_pass``: the student's (lesson 02, exercise 5), optional.
     """
 
     size = (8.5, 3.8)
@@ -221,37 +229,28 @@ class GraphPlayground(Explorer):
                                  continuous_update=False)
 
         controls = {"w": slider("w", w), "x": slider("x", x), "b": slider("b", b), "y": slider("y", y),
-                    "step": W.IntSlider(value=0, min=0, max=total, description="step", continuous_update=False,
-                                        style=slider_style())}
-        self.forward_button = W.Button(description="forward step", icon="arrow-right")
-        self.backward_button = W.Button(description="backward step", icon="arrow-left")
+                    "step": W.IntSlider(value=total, min=0, max=total, description="step",
+                                        continuous_update=False, style=slider_style())}
+        self.back_button = W.Button(description="step back", icon="arrow-left")
+        self.next_button = W.Button(description="next step", icon="arrow-right")
         self.reset_button = W.Button(description="reset", icon="refresh")
-        for button in (self.forward_button, self.backward_button, self.reset_button):
+        for button in (self.back_button, self.next_button, self.reset_button):
             button.add_class("backprop-button")
-        self.forward_button.on_click(lambda _: self._forward())
-        self.backward_button.on_click(lambda _: self._backward())
+        self.back_button.on_click(lambda _: self._set_step(self.controls["step"].value - 1))
+        self.next_button.on_click(lambda _: self._set_step(self.controls["step"].value + 1))
         self.reset_button.on_click(lambda _: self._set_step(0))
-        super().__init__(controls, extra=[W.HBox([self.forward_button, self.backward_button, self.reset_button])],
+        super().__init__(controls, extra=[W.HBox([self.back_button, self.next_button, self.reset_button])],
                          name="graph")
 
     def _set_step(self, step: int) -> None:
         self.controls["step"].value = max(0, min(step, self.controls["step"].max))
 
-    def _forward(self) -> None:
-        """Reveal the next operation's value (no-op once the forward pass is complete)."""
-        if self.controls["step"].value < self.n_forward:
-            self._set_step(self.controls["step"].value + 1)
-
-    def _backward(self) -> None:
-        """Reveal the next gradient; the forward pass is completed first if it is not."""
-        self._set_step(max(self.controls["step"].value, self.n_forward) + 1)
-
     def refresh(self, change: Any = None) -> None:
         super().refresh(change)
         step = self.controls["step"]
-        if hasattr(self, "forward_button"):
-            self.forward_button.disabled = step.value >= self.n_forward
-            self.backward_button.disabled = step.value >= step.max
+        if hasattr(self, "next_button"):
+            self.back_button.disabled = step.value <= 0
+            self.next_button.disabled = step.value >= step.max
 
     def compute(self, w: float, x: float, b: float, y: float, step: int) -> GraphState:
         return graph_state(w, x, b, y, step, self.backward_pass)

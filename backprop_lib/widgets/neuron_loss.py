@@ -13,7 +13,9 @@ near ``+-1`` there.
 
 The student's ``bce_delta(z, y)`` (lesson 03, exercise 3: the mean over a
 batch, so ``(y_hat - y) / m``) may be passed in; its values, times ``m``,
-replace the library's BCE curve.
+replace the library's BCE curve. Until that exercise is done, the library's
+curve stands in (labelled so, with a note saying which exercise to do), so
+that no view ever shows a missing value.
 """
 from __future__ import annotations
 
@@ -26,6 +28,8 @@ from matplotlib.figure import Figure
 from ._core import ExerciseNotDone, Explorer, call_exercise, draw_notes, few_ticks, new_figure, panel
 
 EXERCISE = "exercise 3 of lesson 03 (bce_delta)"
+#: Height (a fraction of the figure) kept free at the bottom for the notes of an exercise not done yet.
+NOTE_ROOM = 0.11
 #: The z axis of the curves: shape (161,).
 Z_GRID = np.linspace(-8.0, 8.0, 161)
 
@@ -84,9 +88,8 @@ def neuron_loss_state(w: float = -3.0, y: float = 1.0, x: float = 1.0, b: float 
                 raise ExerciseNotDone(f"Your bce_delta returned {got.size} values for {grid.size} inputs: "
                                       "it should return one per example, shape (m,)")
             d_bce, d_bce_z = got[:-1], got[-1:]
-        except ExerciseNotDone as exc:
-            d_bce, d_bce_z = np.full_like(Z_GRID, np.nan), np.array([np.nan])
-            notes = (str(exc),)
+        except ExerciseNotDone as exc:  # the library's curve stands in, and the note says so
+            source, notes = "library", (f"{exc} Until then the BCE gradient shown is the library's.",)
     return NeuronLossState(float(w), float(x), float(b), z, float(y), float(_sigmoid(z)), Z_GRID,
                            mse, bce, d_mse, d_bce, float(d_mse_z[0]), float(d_bce_z[0]), source, notes)
 
@@ -94,7 +97,8 @@ def neuron_loss_state(w: float = -3.0, y: float = 1.0, x: float = 1.0, b: float 
 def neuron_loss_figure(state: NeuronLossState, fig: Figure | None = None) -> Figure:
     """Three panels along z: the neuron's output, the two losses, the two gradients dL/dz."""
     fig = new_figure((9.0, 3.6), fig)
-    axes = [panel(fig, (0.06 + 0.33 * i, 0.24, 0.26, 0.64)) for i in range(3)]
+    lift = NOTE_ROOM if state.notes else 0.0  # room for the notes under the verdict line, never over it
+    axes = [panel(fig, (0.06 + 0.33 * i, 0.24 + lift, 0.26, 0.64 - lift)) for i in range(3)]
     zg = state.z_grid
     axes[0].plot(zg, _sigmoid(zg), color="C2", lw=2)
     axes[0].axhline(state.y, color="k", ls=":", lw=1)
@@ -110,8 +114,10 @@ def neuron_loss_figure(state: NeuronLossState, fig: Figure | None = None) -> Fig
         axes[2].plot(zg, state.delta_bce, color="C1", lw=2, label=f"BCE: y_hat − y ({state.bce_source})")
     axes[2].axhline(0, color="0.5", lw=0.8)
     axes[2].set_ylim(-1.15, 1.15)
+    bce_at_z = (f"{state.delta_bce_at_z:+.4f} ({state.bce_source})" if np.isfinite(state.delta_bce_at_z)
+                else "not a number from your bce_delta")
     axes[2].set_title(f"gradient dL/dz at z = {state.z:.2f}:\nMSE {state.delta_mse_at_z:+.4f}   "
-                      f"BCE {state.delta_bce_at_z:+.4f}", fontsize=9)
+                      f"BCE {bce_at_z}", fontsize=9)
     axes[2].legend(fontsize=7, loc="lower right" if state.y > 0.5 else "upper right")
     for ax in axes:
         ax.axvline(state.z, color="C3", lw=1)
@@ -126,7 +132,7 @@ def neuron_loss_figure(state: NeuronLossState, fig: Figure | None = None) -> Fig
     wrong = (state.y_hat - 0.5) * (state.y - 0.5) < 0
     verdict = ("confidently wrong: the MSE gradient has all but vanished, BCE's has not"
                if wrong and abs(state.z) > 3 else "wrong, but not saturated" if wrong else "right side of 0.5")
-    fig.text(0.5, 0.06, f"w = {state.w:g}, x = {state.x:g}, b = {state.b:g}  →  z = {state.z:g}:  {verdict}",
+    fig.text(0.5, 0.06 + lift, f"w = {state.w:g}, x = {state.x:g}, b = {state.b:g}  →  z = {state.z:g}:  {verdict}",
              ha="center", fontsize=9)
     draw_notes(fig, state.notes)
     return few_ticks(fig)

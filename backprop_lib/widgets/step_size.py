@@ -25,6 +25,9 @@ from matplotlib.figure import Figure
 from ..checking import gradcheck
 from ._core import ExerciseNotDone, Explorer, call_exercise, draw_notes, few_ticks, new_figure, panel, slider_style
 
+#: Height (a fraction of the figure) kept free at the bottom for the notes of an exercise not done yet.
+NOTE_ROOM = 0.12
+
 EXERCISE = "exercise 1 of lesson 01 (central_difference)"
 EPS = float(np.finfo(np.float64).eps)
 #: The grid of steps, 1e-14 to 1e-1: shape (53,).
@@ -141,7 +144,8 @@ def step_size_state(function: str = "sin", x: float = 1.0, h: float = 1e-5,
 def step_size_figure(state: StepSizeState, fig: Figure | None = None) -> Figure:
     """Log-log plot of both errors against h, the model lines, and the estimates at the marked h."""
     fig = new_figure((8.0, 3.6), fig)
-    ax = panel(fig, (0.1, 0.14, 0.53, 0.76))
+    lift = NOTE_ROOM if state.notes else 0.0  # room for the notes under the axis labels, never over them
+    ax = panel(fig, (0.1, 0.14 + lift, 0.53, 0.76 - lift))
     tiny = 1e-18  # an error of exactly 0 cannot be drawn on a log axis
     ax.loglog(state.steps, np.maximum(state.forward_errors, tiny), "o-", ms=3, color="C0",
               label="forward difference")
@@ -163,7 +167,7 @@ def step_size_figure(state: StepSizeState, fig: Figure | None = None) -> Figure:
     ax.grid(True, which="major", alpha=0.3)
     ax.legend(fontsize=7, loc="lower left", ncol=2)
 
-    side = panel(fig, (0.66, 0.14, 0.33, 0.76))
+    side = panel(fig, (0.66, 0.14 + lift, 0.33, 0.76 - lift))
     side.axis("off")
     lines = [f"h = {state.h:.1e}", "", f"exact f'(x)  {state.exact:.12f}",
              f"forward      {state.forward_at_h:.12f}", f"  error      {abs(state.forward_at_h - state.exact):.1e}"]

@@ -168,7 +168,7 @@ def test_chain_rule_with_the_students_composite_derivative():
 def test_graph_gradients_are_those_of_the_squared_error(w, x, b, y):
     s = gp.graph_state(w, x, b, y, step=gp.n_steps())
     e = w * x + b - y
-    expected = {"L": 1.0, "e": 2 * e, "z": 2 * e, "p": 2 * e, "b": 2 * e, "y": -2 * e, "w": 2 * e * x, "x": 2 * e * w}
+    expected = {"L": 1.0, "r": 2 * e, "p": 2 * e, "z": 2 * e, "b": 2 * e, "y": -2 * e, "w": 2 * e * x, "x": 2 * e * w}
     for label, value in expected.items():
         assert s.grads[label] == pytest.approx(value, rel=1e-9, abs=1e-9), label
     assert s.values["L"] == pytest.approx(e * e, rel=1e-12, abs=1e-12)
@@ -189,10 +189,10 @@ def test_graph_reveals_forward_then_backward_one_node_at_a_time():
         assert {s.current} == new_values | new_grads
         seen_values += sorted(new_values)
         seen_grads += sorted(new_grads)
-    assert seen_values == ["p", "z", "e", "L"], "forward: left to right"
-    assert seen_grads[0] == "L" and seen_grads.index("e") < seen_grads.index("z") < seen_grads.index("w")
+    assert seen_values == ["z", "p", "r", "L"], "forward: left to right, named as in lesson 02's text"
+    assert seen_grads[0] == "L" and seen_grads.index("r") < seen_grads.index("p") < seen_grads.index("w")
     assert gp.graph_state(step=99).step == total and gp.graph_state(step=-3).step == 0
-    assert "dL/dz = dL/de · de/dz = 6 · 1 = 6" in gp.graph_state(2.0, 3.0, 1.0, 4.0, step=7).explanation
+    assert "dL/dp = dL/dr · dr/dp = 6 · 1 = 6" in gp.graph_state(2.0, 3.0, 1.0, 4.0, step=7).explanation
 
 
 def test_graph_with_the_students_backward_pass():
@@ -206,9 +206,10 @@ def test_graph_with_the_students_backward_pass():
     yours = gp.graph_state(1.5, -2.0, 0.5, 1.0, step=12, backward_pass=mine)
     assert yours.grads_from == "yours" and yours.grads == pytest.approx(lib.grads)
     pending = gp.graph_state(step=6, backward_pass=stub)
-    assert all(math.isnan(v) for v in pending.grads.values())
-    assert "exercise 5 of lesson 02 (backward_pass)" in pending.notes[0]
-    assert "?" in pending.explanation
+    assert pending.grads == gp.graph_state(step=6).grads
+    assert pending.grads_from == "library", "until exercise 5 is done the library's gradients stand in"
+    assert "exercise 5 of lesson 02 (backward_pass)" in pending.notes[0] and "library's" in pending.notes[0]
+    assert "?" not in pending.explanation
 
 
 # --- 4. one neuron: MSE vs cross-entropy ------------------------------------------------------
@@ -242,7 +243,9 @@ def test_neuron_with_the_students_bce_delta():
     np.testing.assert_allclose(yours.delta_bce, lib.delta_bce, atol=1e-12)
     assert yours.delta_bce_at_z == pytest.approx(lib.delta_bce_at_z)
     pending = nl.neuron_loss_state(bce_delta=stub)
-    assert np.isnan(pending.delta_bce).all() and "exercise 3 of lesson 03" in pending.notes[0]
+    assert pending.bce_source == "library", "until exercise 3 is done the library's curve stands in"
+    np.testing.assert_allclose(pending.delta_bce, nl.neuron_loss_state().delta_bce)
+    assert "exercise 3 of lesson 03" in pending.notes[0] and "library's" in pending.notes[0]
     scalar = nl.neuron_loss_state(bce_delta=lambda z, y: 0.5)
     assert "returned 1 values" in scalar.notes[0]
 
@@ -437,7 +440,6 @@ def test_static_views_show_what_is_missing():
     fig = gp.graph_figure(gp.graph_state(step=8, backward_pass=stub))
     texts = [t.get_text() for t in fig.texts] + [t.get_text() for ax in fig.axes for t in ax.texts]
     assert any("Implement exercise 5 of lesson 02" in t for t in texts)
-    assert any(t == "grad ?" for t in texts)
     fig = bs.stepper_figure(bs.stepper_state(4, dense_backward=stub))
     assert sum(ax.get_title().startswith(("delta", "dW")) and any(t.get_text() == "?" for t in ax.texts)
                for ax in fig.axes) == 4
@@ -482,21 +484,36 @@ def test_moving_a_control_redraws_the_picture(name, capfd):
 def test_graph_playground_buttons():
     w = GraphPlayground()
     step = w.controls["step"]
-    for k in range(1, 5):
-        w.forward_button.click()
-        assert step.value == k
-    assert w.forward_button.disabled
-    w.forward_button.click()
-    assert step.value == 4
-    w.backward_button.click()
-    assert step.value == 5
+    assert step.value == step.max and w.next_button.disabled, "it opens on the whole graph, filled in"
+    w.back_button.click()
+    assert step.value == step.max - 1, "'step back' (the left arrow) moves back"
     w.reset_button.click()
-    assert step.value == 0 and not w.forward_button.disabled
-    w.backward_button.click()
-    assert step.value == 5, "a backward step finishes the forward pass first"
-    for _ in range(20):
-        w.backward_button.click()
-    assert step.value == step.max and w.backward_button.disabled
+    assert step.value == 0 and w.back_button.disabled and not w.next_button.disabled
+    for k in range(1, step.max + 1):
+        w.next_button.click()
+        assert step.value == k, "'next step' moves on, through the forward pass and then the backward pass"
+    w.next_button.click()
+    assert step.value == step.max and w.next_button.disabled
+    assert w.back_button.description == "step back" and w.back_button.icon == "arrow-left"
+
+
+@pytest.mark.parametrize("view", ["step_size", "chain_rule", "graph", "neuron_loss"])
+def test_a_static_view_before_the_exercise_is_done_shows_no_missing_value_and_no_note_over_a_text(view):
+    """What a viewer without a kernel sees of lessons 01-03's widgets: no 'nan', no '?', notes below every text."""
+    fig = {"step_size": lambda: ss.step_size_figure(ss.step_size_state(central_difference=stub)),
+           "chain_rule": lambda: cr.chain_rule_figure(cr.chain_rule_state(composite_derivative=stub)),
+           "graph": lambda: GraphPlayground(backward_pass=stub).static_figure(),
+           "neuron_loss": lambda: nl.neuron_loss_figure(nl.neuron_loss_state(bce_delta=stub))}[view]()
+    fig.canvas.draw()
+    texts = [t for t in fig.texts] + [t for ax in fig.axes for t in ax.texts] + [ax.title for ax in fig.axes]
+    words = " ".join(t.get_text() for t in texts)
+    assert "nan" not in words.lower().split() and "+nan" not in words and "?" not in words
+    note = [t for t in fig.texts if "Implement" in t.get_text()]
+    assert len(note) == 1
+    box = note[0].get_window_extent()
+    for t in texts:
+        if t is not note[0] and t.get_text().strip():
+            assert not box.overlaps(t.get_window_extent()), f"the note covers {t.get_text()!r}"
 
 
 def test_stepper_buttons_and_xor_sweep():
