@@ -1,5 +1,5 @@
 """Typical mistakes in lesson 02 (computational graphs and a scalar autodiff engine)."""
-from . import Mistake
+from . import Correct, Mistake
 
 LESSON = "02_graphs"
 
@@ -33,7 +33,7 @@ def pow_backward(inputs, out, dout, k):
 def pow_backward(inputs, out, dout, k):
     a = inputs[0]
     return k * a ** (k - 1) * dout
-''', "wrap it in a tuple"),
+''', "a tuple"),
     Mistake(LESSON, "sigmoid_backward", "input-not-output", '''\
 def sigmoid_backward(inputs, out, dout):
     (a,) = inputs
@@ -90,7 +90,7 @@ def topological_order(root):
         if parent not in order:
             order.append(parent)
     return order + [root]
-''', "visit the inputs of the inputs too"),
+''', "the inputs of the inputs too"),
     # --- backward pass
     Mistake(LESSON, "backward_pass", "overwrite", '''\
 def backward_pass(order, local_grads):
@@ -119,4 +119,150 @@ def backward_pass(order, local_grads):
         for parent, local in zip(node.parents, local_grads(node)):
             parent.grad += local * node.grad
 ''', "the root's grad to 1"),
+    Mistake(LESSON, "mul_backward", "list", '''\
+def mul_backward(inputs, out, dout):
+    a, b = inputs
+    return [b * dout, a * dout]
+''', "a list"),
+    Mistake(LESSON, "sigmoid_backward", "no-sigmoid-prime", '''\
+def sigmoid_backward(inputs, out, dout):
+    return (dout,)
+''', "out * (1 - out) is missing"),
+    Mistake(LESSON, "sigmoid_backward", "sign", '''\
+def sigmoid_backward(inputs, out, dout):
+    return (-out * (1 - out) * dout,)
+''', "the sign is flipped"),
+    Mistake(LESSON, "sigmoid_backward", "sympy-sigmoid", '''\
+from backprop_lib.checking.symbolic import sigmoid as sym_sigmoid
+
+def sigmoid_backward(inputs, out, dout):
+    (a,) = inputs
+    s = sym_sigmoid(a)
+    return (s * (1 - s) * dout,)
+''', "returned a SymPy expression"),
+    Mistake(LESSON, "topological_order", "no-leaves", '''\
+def topological_order(root):
+    order, seen = [], set()
+    def visit(node):
+        if node in seen:
+            return
+        seen.add(node)
+        for parent in node.parents:
+            visit(parent)
+        if node.parents:
+            order.append(node)
+    visit(root)
+    return order
+''', "the leaves are missing"),
+]
+
+#: Right answers written another way than the reference: each must pass the self-check and the hidden test.
+CORRECT = [
+    Correct(LESSON, "mul_backward", "no-parentheses", '''\
+def mul_backward(inputs, out, dout):
+    return inputs[1] * dout, inputs[0] * dout
+'''),
+    Correct(LESSON, "mul_backward", "np-multiply", '''\
+def mul_backward(inputs, out, dout):
+    a, b = inputs
+    return tuple([np.multiply(dout, b), np.multiply(dout, a)])
+'''),
+    Correct(LESSON, "mul_backward", "generator", '''\
+def mul_backward(inputs, out, dout):
+    a, b = inputs
+    return tuple(other * dout for other in (b, a))
+'''),
+    Correct(LESSON, "pow_backward", "np-power", '''\
+def pow_backward(inputs, out, dout, k):
+    a, = inputs
+    return (dout * k * np.power(a, k - 1),)
+'''),
+    Correct(LESSON, "pow_backward", "local-first", '''\
+def pow_backward(inputs, out, dout, k):
+    local = k * inputs[0] ** (k - 1)
+    return tuple([local * dout])
+'''),
+    Correct(LESSON, "sigmoid_backward", "dout-first", '''\
+def sigmoid_backward(inputs, out, dout):
+    return (dout * out * (1 - out),)
+'''),
+    Correct(LESSON, "sigmoid_backward", "expanded", '''\
+def sigmoid_backward(inputs, out, dout):
+    local = out - out ** 2
+    return (local * dout,)
+'''),
+    Correct(LESSON, "sigmoid_backward", "from-the-input", '''\
+def sigmoid_backward(inputs, out, dout):
+    s = 1 / (1 + np.exp(-inputs[0]))
+    return (s * (1 - s) * dout,)
+'''),
+    Correct(LESSON, "topological_order", "explicit-stack", '''\
+def topological_order(root):
+    order, done, stack = [], set(), [(root, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+        elif node not in done:
+            done.add(node)
+            stack.append((node, True))
+            for parent in node.parents:
+                if parent not in done:
+                    stack.append((parent, False))
+    return order
+'''),
+    Correct(LESSON, "topological_order", "ids", '''\
+def topological_order(root):
+    order, seen = [], set()
+    def visit(node):
+        if id(node) in seen:
+            return
+        seen.add(id(node))
+        for parent in node.parents:
+            visit(parent)
+        order.append(node)
+    visit(root)
+    return order
+'''),
+    Correct(LESSON, "topological_order", "kahn", '''\
+def topological_order(root):
+    nodes, stack = {}, [root]
+    while stack:
+        node = stack.pop()
+        if id(node) not in nodes:
+            nodes[id(node)] = node
+            stack.extend(node.parents)
+    waiting = {i: len(set(id(p) for p in n.parents)) for i, n in nodes.items()}
+    users = {i: [] for i in nodes}
+    for i, n in nodes.items():
+        for pid in set(id(p) for p in n.parents):
+            users[pid].append(i)
+    ready = [i for i, k in waiting.items() if k == 0]
+    order = []
+    while ready:
+        i = ready.pop()
+        order.append(nodes[i])
+        for u in users[i]:
+            waiting[u] -= 1
+            if waiting[u] == 0:
+                ready.append(u)
+    return order
+'''),
+    Correct(LESSON, "backward_pass", "slice", '''\
+def backward_pass(order, local_grads):
+    order[-1].grad += 1.0
+    for node in order[::-1]:
+        derivatives = local_grads(node)
+        for k, parent in enumerate(node.parents):
+            parent.grad += derivatives[k] * node.grad
+'''),
+    Correct(LESSON, "backward_pass", "index-loop", '''\
+def backward_pass(order, local_grads):
+    root = order[len(order) - 1]
+    root.grad = 1
+    for i in range(len(order) - 1, -1, -1):
+        node = order[i]
+        for parent, local in zip(node.parents, local_grads(node)):
+            parent.grad = parent.grad + node.grad * local
+'''),
 ]

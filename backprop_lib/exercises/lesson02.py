@@ -37,6 +37,7 @@ from ..checking.diagnose import diagnose
 from ..nn.engine import Value
 from ..checking.symbolic import Symbolic, sigmoid, to_numpy
 from . import pick_rng, random_shape
+from .lesson01 import explain_result
 
 #: Library functions that would hand over an answer; calling one fails the check.
 ENGINE_REFERENCES = [engine.Value.backward, engine.Value.zero_grad, engine.local_derivatives,
@@ -67,7 +68,11 @@ def _as_grad_tuple(got: Any, name: str, n_inputs: int, example: str) -> tuple[An
     if got is None:
         raise CheckFailed(f"{name} returned None: did you forget the `return` statement? "
                           f"It should return {example}.")
-    if not isinstance(got, (tuple, list)):
+    if isinstance(got, list):
+        raise CheckFailed(f"{name} should return a tuple with one gradient per input, {example}, but it "
+                          f"returned a list, {fmt(got, 80)}: write the gradients in parentheses, not brackets "
+                          "(every rule of the engine returns a tuple)")
+    if not isinstance(got, tuple):
         raise CheckFailed(f"{name} should return a tuple with one gradient per input, {example}, "
                           f"but it returned {type(got).__name__} {fmt(got, 80)}"
                           + (": wrap it in a tuple, (da,) with a comma" if n_inputs == 1 else ""))
@@ -99,6 +104,7 @@ def _check_rule(fn: Callable[..., Any], name: str, forward: Symbolic, cases: lis
         for i, (want, have) in enumerate(zip(expected, got)):
             per_input = {desc: (lambda i=i, wrong=wrong, **kw: wrong(**kw)[i]) for desc, wrong in mistakes.items()}
             which = f"[{i}], the gradient of {forward.names[i]}," if len(args) > 1 else "[0]"
+            explain_result(f"{name}{which}", want, have, shown)
             compare(f"{name}{which}", want, have, shown, mistakes=per_input)
     return len(cases)
 
@@ -180,6 +186,12 @@ SIGMOID_MISTAKES: dict[str, Callable[..., tuple[Any, ...]]] = {
         lambda a, out, dout: (out * dout,),
     "the factor out is missing: the local derivative of the sigmoid is out * (1 - out)":
         lambda a, out, dout: ((1 - out) * dout,),
+    "the sigmoid's local derivative out * (1 - out) is missing: you passed dout on unchanged, which is "
+    "the rule of +": lambda a, out, dout: (dout,),
+    "the sign is flipped: the local derivative out * (1 - out) is positive (out lies between 0 and 1), "
+    "so dL/da has the sign of dout": lambda a, out, dout: (-out * (1 - out) * dout,),
+    "you recomputed the sigmoid of out: the rule needs out * (1 - out) with out itself, not sigmoid(out)":
+        lambda a, out, dout: (_sig(out) * (1 - _sig(out)) * dout,),
 }
 
 
@@ -340,12 +352,18 @@ def judge_order(got: Any, root: Value, name: str = "topological_order") -> str |
         return f"node {node_name(strangers[0])} is in your list but the root does not depend on it"
     missing = [n for n in every if id(n) not in counts]
     if missing:
-        return (f"{len(missing)} of the {len(every)} nodes are missing, e.g. {node_name(missing[0])}: "
-                "visit the inputs of the inputs too, all the way down to the leaves")
+        names = ", ".join(node_name(n) for n in missing[:6]) + (", ..." if len(missing) > 6 else "")
+        leaves = [n for n in every if not n.parents]
+        if {id(n) for n in missing} == {id(n) for n in leaves}:  # exactly the leaves: unambiguous
+            return (f"the leaves are missing ({names}): every operation is there, but a leaf (a node with no "
+                    "inputs) is a node of the graph too; append every node you visit, leaves included")
+        return (f"{len(missing)} of the {len(every)} nodes are missing: {names}. Every node the root depends "
+                "on, through any chain of inputs (the inputs of the inputs too, down to the leaves), "
+                "belongs in the list, once")
     where = {id(g): i for i, g in enumerate(got)}
     if len(got) > 1 and all(where[id(p)] > where[id(n)] for n in got for p in n.parents):
         return ("your list is in reverse, the root first: a topological order lists every node AFTER "
-                "its inputs, so the leaves come first and the root last")
+                "its inputs, so the root comes last")
     for n in got:
         for p in n.parents:
             if where[id(p)] > where[id(n)]:
@@ -522,4 +540,18 @@ FORBIDDEN_REFERENCES = {
     "topological_order": ("nn.engine.Value.backward", "nn.engine.Value.zero_grad", "nn.engine.local_derivatives",
         "nn.engine.topological_order", "nn.engine.trace"),
     "backward_pass": ("nn.engine.Value.backward",),
+}
+
+
+#: The rules of each exercise's answer that the checks apply to every call of the student's function
+#: (``backprop_lib.checking.checks``): the inputs it may change in place (every other array, list or dict it
+#: is given must come back as it was; the exercise's text says so) and the kind of value it returns:
+#: "array", "number", "numeric" (either), list, dict, a tuple of these, or None (anything).
+MAY_MODIFY: dict[str, tuple[str, ...]] = {}
+RETURNS: dict[str, object] = {
+    "mul_backward": ("numeric", "numeric"),
+    "pow_backward": ("numeric",),
+    "sigmoid_backward": ("numeric",),
+    "topological_order": list,
+    "backward_pass": None,
 }
