@@ -56,6 +56,9 @@ DATA_OBJECTS: dict[str, DataObject] = {
         fields={"hidden": int, "init": str, "scale": float, "lr": float, "loss": str, "epochs": int}),
     # lesson 05's grad_check problem: how often its loss ran in the kernel comes back
     "backprop_lib.exercises.lesson05:_Problem": DataObject(fields={"calls": int}),
+    # lesson 09's probe of a training loop: which array got a zero gradient, and how far it moved in the kernel
+    "backprop_lib.exercises.lesson09:_ZeroGradientProbe": DataObject(fields={
+        "layer": int, "key": str, "partner_layer": int, "partner_key": str, "moved": float, "calls": int}),
 }
 
 

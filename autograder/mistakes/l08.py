@@ -141,6 +141,21 @@ def should_stop(losses, tol):
         return True
     return abs(losses[-1] - losses[-2]) < tol
 ''', "even when it is the only one"),
+    Mistake(LESSON, "adam_step", "no-eps", '''\
+def adam_step(theta, g, state, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
+    t = state["t"] + 1
+    m = beta1 * state["m"] + (1 - beta1) * g
+    v = beta2 * state["v"] + (1 - beta2) * g ** 2
+    m_hat, v_hat = m / (1 - beta1 ** t), v / (1 - beta2 ** t)
+    return theta - lr * m_hat / np.sqrt(v_hat), {"m": m, "v": v, "t": t}
+''', "eps is missing from the denominator"),
+]
+
+#: Step functions that keep their memory in a buffer per SHAPE, shared by every array of that shape. The
+#: two-array part of the checks catches them in the student's kernel (tests/exercises/test_lesson08.py);
+#: they are not in MISTAKES because the grader's outside judge (autograder/verify.py) sends fresh copies
+#: of the state at every call, so a buffer shared in the kernel cannot corrupt them there.
+SHARED_BUFFERS = [
     Mistake(LESSON, "adam_step", "buffer-per-shape", '''\
 _buffers = {}
 
@@ -162,14 +177,6 @@ def momentum_step(theta, g, state, lr, beta=0.9):
     v[...] = beta * state["v"] + g
     return theta - lr * v, {"v": v}
 ''', "Keep it per parameter array"),
-    Mistake(LESSON, "adam_step", "no-eps", '''\
-def adam_step(theta, g, state, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
-    t = state["t"] + 1
-    m = beta1 * state["m"] + (1 - beta1) * g
-    v = beta2 * state["v"] + (1 - beta2) * g ** 2
-    m_hat, v_hat = m / (1 - beta1 ** t), v / (1 - beta2 ** t)
-    return theta - lr * m_hat / np.sqrt(v_hat), {"m": m, "v": v, "t": t}
-''', "eps is missing from the denominator"),
 ]
 
 #: Right answers written otherwise than the reference: each must pass the self-check and the hidden tests.

@@ -53,13 +53,16 @@ SPIRAL_POINTS, SPIRAL_CLASSES = 300, 3
 #: Above this many seconds the self-check suggests a faster recipe (grading stops a cell much later).
 SLOW_SECONDS = 3.0
 
-LAYER_REFERENCES = (layers.dense_forward, layers.dense_backward, layers.dense_param_grads,
-                    layers.activation_forward, layers.activation_backward,
-                    layers.dense_activation_forward, layers.dense_activation_backward)
-NETWORK_REFERENCES = LAYER_REFERENCES + (mlp.forward, mlp.backward, mlp.loss_and_grads)
+# What each exercise may not call: only the library functions that would answer it (the rule of every
+# exercise of the course). Everything else of backprop_lib is allowed; in particular the training loop of
+# exercise 4 may use mlp.init_params and the optimisers of optim (the lesson suggests them), but not
+# optim.train, which is a whole training loop.
+FORWARD_REFERENCES = (layers.dense_forward, layers.activation_forward, layers.dense_activation_forward,
+                      mlp.forward)
+BACKWARD_REFERENCES = (layers.dense_backward, layers.dense_param_grads, layers.activation_backward,
+                       layers.dense_activation_backward, mlp.backward, mlp.loss_and_grads)
 LOSS_REFERENCES = (losses.softmax_cross_entropy, activations.softmax, activations.log_softmax)
-TRAINING_REFERENCES = (optim.Optimizer.step, optim.SGD.update, optim.Momentum.update, optim.Adam.update,
-                       optim.train, mlp.sgd_step, mlp.init_params)
+TRAINING_REFERENCES = (optim.train,)
 
 
 
@@ -276,7 +279,7 @@ def check_mlp_forward(fn: Callable[..., Any], rng: np.random.Generator | None = 
             raise LibraryError("mlp.forward disagrees with the formula: please report this")
         copies = [{k: v.copy() for k, v in p.items()} for p in params]
         got = call_named(fn, name, {"params": copies, "x": x.copy()}, mistakes=FORWARD_RAISES,
-                         forbidden=NETWORK_REFERENCES)
+                         forbidden=FORWARD_REFERENCES)
         z_out, caches = _pair(got, name, "(z_L, caches)")
         inputs = {"params": _Network(params), "x": x}
         compare(f"the output z_L of {name} for a {sizes} network", expected, z_out, inputs, mistakes=FORWARD_MISTAKES)
@@ -378,7 +381,7 @@ def check_mlp_backward(fn: Callable[..., Any], rng: np.random.Generator | None =
             raise LibraryError(f"mlp.backward disagrees with central differences: please report this\n{report}")
         caches = [(a.copy(), z.copy()) for a, z in zip(inputs_l, zs)]
         got = call_student(fn, name, dout.copy(), caches, [{k: v.copy() for k, v in p.items()} for p in params],
-                           forbidden=NETWORK_REFERENCES)
+                           forbidden=BACKWARD_REFERENCES)
         grads = _grads_list(got, name, n)
         if n > 1 and all(_same(grads[n - 1 - l][k], expected[l][k]) for l in range(n) for k in ("W", "b")) \
                 and not all(_same(grads[l][k], expected[l][k]) for l in range(n) for k in ("W", "b")):
@@ -435,6 +438,64 @@ def _check_structure(params: Any, name: str) -> list[Mapping[str, np.ndarray]]:
     return list(params)
 
 
+class _ZeroGradientProbe:
+    """The library's ``loss_and_grads``, except that one array gets a zero gradient at every epoch.
+
+    The array chosen is the second of the first two arrays of one shape (for
+    ``sizes=(2, 32, 32, 3)``: b2, beside b1). Any update rule that keeps its
+    memory per array leaves an array with a zero gradient where it started
+    (SGD, momentum, Adam and RMSprop all move it by 0); a rule that shares
+    its memory between arrays of one shape moves it. The probe records how
+    far the array has moved by each epoch (``moved``) in plain fields, which
+    the grader reads back when it judges outside the kernel.
+    """
+
+    def __init__(self) -> None:
+        self.layer, self.key, self.partner_layer, self.partner_key = -1, "", -1, ""
+        self.moved, self.calls = 0.0, 0
+        self._start: np.ndarray | None = None
+
+    def loss_and_grads(self, params: list[dict[str, np.ndarray]], x: np.ndarray,
+                       y: np.ndarray) -> tuple[float, list[dict[str, np.ndarray]]]:
+        """``(loss, grads)`` of the library, with the probed array's gradient set to zeros."""
+        loss, grads = library_loss_and_grads(params, x, y)
+        self.calls += 1
+        if self.calls == 1:
+            seen: dict[tuple[int, ...], tuple[int, str]] = {}
+            for l, layer in enumerate(params):
+                for k in ("W", "b"):
+                    shape = np.shape(layer[k])
+                    if shape in seen and self.layer < 0:
+                        (self.partner_layer, self.partner_key), (self.layer, self.key) = seen[shape], (l, k)
+                    seen.setdefault(shape, (l, k))
+            if self.layer >= 0:
+                self._start = np.array(params[self.layer][self.key], dtype=np.float64)
+        if self.layer >= 0 and self._start is not None:
+            now = np.asarray(params[self.layer][self.key], dtype=np.float64)
+            if now.shape == self._start.shape:
+                self.moved = max(self.moved, float(np.max(np.abs(now - self._start), initial=0.0)))
+            grads[self.layer][self.key] = np.zeros_like(grads[self.layer][self.key])
+        return loss, grads
+
+
+def _check_state_per_array(fn: Callable[..., Any], name: str, x: np.ndarray, y: np.ndarray, seed: int) -> None:
+    """Run the student's loop once more with :class:`_ZeroGradientProbe`; the zero-gradient array must not move."""
+    probe = _ZeroGradientProbe()
+    got = call_student(fn, name, x.copy(), y.copy(), np.random.default_rng(seed), probe.loss_and_grads,
+                       forbidden=TRAINING_REFERENCES)
+    _check_structure(_pair(got, name, "(params, losses)")[0], name)
+    if probe.layer < 0 or not probe.moved > 1e-12:
+        return
+    l0, k0, l1, k1 = probe.partner_layer, probe.partner_key, probe.layer, probe.key
+    raise CheckFailed(
+        f"{name}: a second run gave params[{l1}][{k1!r}] a zero gradient at every epoch (the rest as usual), yet it "
+        f"moved (by up to {probe.moved:.3g}). An array whose gradient is always 0 stays where it started under "
+        f"SGD, momentum or Adam, as long as each array has its own memory.\n"
+        f"  likely cause: the optimiser's memory (Adam's m and v, a velocity) is shared between arrays of the same "
+        f"shape, params[{l0}][{k0!r}] and params[{l1}][{k1!r}]. Keep one m and one v per array (a list of dicts "
+        f"shaped like params), not one per shape")
+
+
 def check_train_spirals(fn: Callable[..., Any], rng: np.random.Generator | None = None) -> None:
     """``fn(x, y, rng, loss_and_grads)`` must return ``(params, losses)`` of a network reaching the target.
 
@@ -444,6 +505,8 @@ def check_train_spirals(fn: Callable[..., Any], rng: np.random.Generator | None 
     initialisation. The student's defaults (sizes, epochs, lr) are used. The
     returned network must classify at least :data:`TARGET_ACCURACY` of the
     training points correctly (argmax of the logits, by the library's forward).
+    A second run (:class:`_ZeroGradientProbe`) checks that the
+    optimiser keeps its memory per array.
     """
     rng, hidden = pick_rng(rng)
     name = "train_spirals"
@@ -485,6 +548,7 @@ def check_train_spirals(fn: Callable[..., Any], rng: np.random.Generator | None 
             cause = ("the loss went down, but not far enough: train for more epochs, or with a larger learning "
                      "rate or a better optimiser (Adam with lr = 0.02 for 300 epochs reaches about 99% here)")
         raise CheckFailed(f"the network trained by {name} misses the target.\n{where}\n  likely cause: {cause}")
+    _check_state_per_array(fn, name, x, y, int(rng.integers(2 ** 32)))
     passed(name, 1, f"{accuracy:.1%} training accuracy after {len(history)} epochs; the target is "
                     f"{TARGET_ACCURACY:.0%}")
     if seconds > SLOW_SECONDS and not hidden:
@@ -501,12 +565,22 @@ VERIFIED_OUTSIDE = ('softmax_cross_entropy', 'mlp_forward', 'mlp_backward', 'tra
 #: them, and the exercise's text says so (tests/test_verify.py checks the two agree).
 FORBIDDEN_REFERENCES = {
     "softmax_cross_entropy": ("nn.activations.log_softmax", "nn.activations.softmax", "nn.losses.softmax_cross_entropy"),
-    "mlp_forward": ("nn.layers.activation_backward", "nn.layers.activation_forward", "nn.layers.dense_activation_backward",
-        "nn.layers.dense_activation_forward", "nn.layers.dense_backward", "nn.layers.dense_forward",
-        "nn.layers.dense_param_grads", "nn.mlp.backward", "nn.mlp.forward", "nn.mlp.loss_and_grads"),
-    "mlp_backward": ("nn.layers.activation_backward", "nn.layers.activation_forward", "nn.layers.dense_activation_backward",
-        "nn.layers.dense_activation_forward", "nn.layers.dense_backward", "nn.layers.dense_forward",
-        "nn.layers.dense_param_grads", "nn.mlp.backward", "nn.mlp.forward", "nn.mlp.loss_and_grads"),
-    "train_spirals": ("nn.mlp.init_params", "nn.mlp.sgd_step", "nn.optim.Adam.update", "nn.optim.Momentum.update",
-        "nn.optim.Optimizer.step", "nn.optim.SGD.update", "nn.optim.train"),
+    "mlp_forward": ("nn.layers.activation_forward", "nn.layers.dense_activation_forward", "nn.layers.dense_forward",
+        "nn.mlp.forward"),
+    "mlp_backward": ("nn.layers.activation_backward", "nn.layers.dense_activation_backward", "nn.layers.dense_backward",
+        "nn.layers.dense_param_grads", "nn.mlp.backward", "nn.mlp.loss_and_grads"),
+    "train_spirals": ("nn.optim.train",),
+}
+
+
+#: The rules of each exercise's answer that the checks apply to every call of the student's function
+#: (``backprop_lib.checking.checks``): the inputs it may change in place (every other array, list or dict it
+#: is given must come back as it was; the exercise's text says so) and the kind of value it returns:
+#: "array", "number", "numeric" (either), list, dict, a tuple of these, or None (anything).
+MAY_MODIFY: dict[str, tuple[str, ...]] = {}
+RETURNS: dict[str, object] = {
+    "softmax_cross_entropy": ("number", "array"),
+    "mlp_forward": ("array", list),
+    "mlp_backward": list,
+    "train_spirals": (list, None),
 }
