@@ -7,8 +7,8 @@ A chain of scalar sigmoid units (one unit per layer, ``l = 1..L``)::
     z_l = w_l * a_{l-1} + b_l,    a_l = sigmoid(z_l),    a_0 = the input
 
 has ``d a_L / d a_0 = prod_l w_l * sigmoid'(z_l)``, and since ``sigmoid' <= 1/4``
-its size is at most ``prod_l |w_l| / 4``: with weights of size about 1 the
-derivative shrinks at least fourfold per layer.
+its size is at most ``prod_l |w_l| / 4``: with weights ``|w_l| <= 1`` the
+derivative shrinks at least fourfold per layer (larger weights lift the bound; ``w_l = 6`` can grow it).
 
 Deep MLPs use :mod:`backprop_lib.nn.mlp` (batch-first, one ``{"W", "b"}`` dict
 per layer). :func:`layer_grad_norms` turns a network's gradients into one
@@ -184,7 +184,7 @@ def train_deep(activation: str, init: str, *, gain: float = 1.0, lr: float = 0.0
 
 
 def plot_layer_norms(results: Mapping[str, np.ndarray], *, ax: plt.Axes | None = None,
-                     title: str | None = None, ylabel: str = r"$\|dW_l\|$ (log scale)") -> plt.Axes:
+                     title: str | None = None, ylabel: str = r"$\|dW^l\|$ (log scale)") -> plt.Axes:
     """Log-scale plot of one number per layer (``||dW_l||`` by default) against the layer ``l``
     (1 = next to the input), one line per label."""
     ax = ax or plt.subplots(figsize=(8, 4.2))[1]
