@@ -11,9 +11,13 @@ from pathlib import Path
 
 import nbformat
 
+from .lateness import as_utc
 from .layout import lessons, notebook_name
 from .records import Collected, Notice, Rejected
 from .students import StudentIds
+
+#: the file beside a notebook saying when it was submitted (nbgrader's name and format)
+TIMESTAMP = "timestamp.txt"
 
 
 def _visible(path: Path) -> bool:
@@ -39,6 +43,19 @@ def _lesson_notebook(student: str, lesson_dir: Path, found: Collected) -> Path |
     return src
 
 
+def keep_time(student: str, lesson_dir: Path, found: Collected) -> None:
+    """Record when the lesson was submitted, from its ``timestamp.txt`` (as ``nbgrader collect`` and
+    ``python -m autograder import`` write it); an unreadable one is named in a notice, none is no time."""
+    stamp = lesson_dir / TIMESTAMP
+    if not stamp.is_file() or stamp.is_symlink():
+        return
+    try:
+        found.times[(student, lesson_dir.name)] = as_utc(stamp.read_text(encoding="utf-8")[:100])
+    except Exception as exc:  # noqa: BLE001 - a bad timestamp costs the time, not the grade
+        found.notices.append(Notice(student, lesson_dir.name, f"timestamp.txt is not a time "
+                                                              f"({type(exc).__name__}): submission time unknown"))
+
+
 def collect(submissions: Path, instructor: Path) -> Collected:
     """Copy ``submissions/<student>/<lesson>/<lesson>.ipynb`` into ``instructor/submitted/<id>/<lesson>``.
 
@@ -50,6 +67,8 @@ def collect(submissions: Path, instructor: Path) -> Collected:
     and other notebooks are named in a notice. A file that is not a readable
     notebook, a missing notebook, an unknown lesson or a student folder
     without lessons is rejected with a reason instead of stopping the batch.
+    A ``timestamp.txt`` beside the notebook gives its submission time
+    (``found.times``, for the late penalty, :mod:`autograder.lateness`).
     """
     found = Collected()
     known = set(lessons())
@@ -90,4 +109,5 @@ def collect(submissions: Path, instructor: Path) -> Collected:
             # the notebook only: a .py file beside it could be imported by the notebook, out of the grader's sight
             shutil.copyfile(src, dst / notebook_name(lesson))
             found.by_lesson.setdefault(lesson, []).append(found.ids.id(student))
+            keep_time(student, lesson_dir, found)
     return found

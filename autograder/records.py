@@ -6,6 +6,7 @@ them knows about any step, so every module can import this one.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from .students import StudentIds
 
@@ -79,3 +80,5 @@ class Collected:
     rejected: list[Rejected] = field(default_factory=list)
     notices: list[Notice] = field(default_factory=list)
     ids: StudentIds = field(default_factory=StudentIds)
+    #: when each ``(student name, lesson)`` was submitted (its ``timestamp.txt``, nbgrader's convention), UTC
+    times: dict[tuple[str, str], datetime] = field(default_factory=dict)
