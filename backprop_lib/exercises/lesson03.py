@@ -28,6 +28,7 @@ from ..checking.checks import CheckFailed, LibraryError, compare, passed
 from ..checking.named_errors import call_named
 from ..checking.symbolic import Symbolic, sigmoid
 from . import pick_rng
+from .lesson01 import explain_result
 
 # --- formulas -------------------------------------------------------------------
 
@@ -151,8 +152,9 @@ def check_neuron_forward(fn: Callable[..., Any], rng: np.random.Generator | None
                          mistakes=FORWARD_MISTAKES, forbidden=[activations.sigmoid, layers.dense_forward],
                          hint=f"x is (m, n) = {inputs['x'].shape} and w is (n,) = {inputs['w'].shape}: "
                               "x @ w is (m,), one z per example")
-        compare(f"{name} on a batch of m = {m} examples with n = {n} inputs", expected, got, inputs,
-                mistakes=FORWARD_MISTAKES)
+        what = f"{name} on a batch of m = {m} examples with n = {n} inputs"
+        explain_result(what, expected, got, inputs, unit="example (row of x)", mistakes=FORWARD_MISTAKES)
+        compare(what, expected, got, inputs, mistakes=FORWARD_MISTAKES)
     passed(name, n_cases, "matches the SymPy formula sigmoid(x . w + b), example by example")
 
 
@@ -165,6 +167,8 @@ def _bce_terms(y_hat: np.ndarray, y: np.ndarray) -> np.ndarray:
 BCE_LOSS_MISTAKES = {
     "your loss is m times too big: the loss is the MEAN over the m examples (divide the sum by m, or np.mean)":
         lambda y_hat, y: np.sum(_bce_terms(y_hat, y)),
+    "one loss per example came back: the loss of the batch is one number, the MEAN of these m values":
+        lambda y_hat, y: _bce_terms(y_hat, y),
     "the minus sign is missing: log of a probability is negative, so BCE = -(y log y_hat + (1-y) log(1-y_hat))":
         lambda y_hat, y: -np.mean(_bce_terms(y_hat, y)),
     "the two log terms are swapped: y goes with log(y_hat), and (1 - y) with log(1 - y_hat)":
@@ -187,6 +191,8 @@ def check_bce_loss(fn: Callable[..., Any], rng: np.random.Generator | None = Non
         expected = float(np.mean(BCE_OF_P.value(inputs["y_hat"], inputs["y"])))
         got = call_named(fn, name, {k: v.copy() for k, v in inputs.items()}, mistakes=BCE_LOSS_MISTAKES,
                          forbidden=[losses.binary_cross_entropy, losses.binary_cross_entropy_with_logits])
+        explain_result(f"{name} on a batch of m = {m}", expected, _as_number(got), inputs,
+                       unit="batch (the mean over its m examples)", mistakes=BCE_LOSS_MISTAKES)
         compare(f"{name} on a batch of m = {m}", expected, _as_number(got), inputs, mistakes=BCE_LOSS_MISTAKES)
     passed(name, n_cases, "matches the SymPy formula of the mean binary cross-entropy")
 
@@ -230,6 +236,8 @@ def check_bce_delta(fn: Callable[..., Any], rng: np.random.Generator | None = No
         inputs = {"z": z, "y": y}
         got = call_named(fn, name, {"z": z.copy(), "y": y.copy()}, mistakes=BCE_DELTA_MISTAKES,
                          forbidden=[losses.binary_cross_entropy, losses.binary_cross_entropy_with_logits])
+        explain_result(f"{name} on a batch of m = {m}", expected, got, inputs, unit="example",
+                       mistakes=BCE_DELTA_MISTAKES)
         compare(f"{name} on a batch of m = {m}", expected, got, inputs, mistakes=BCE_DELTA_MISTAKES)
     passed(name, n_cases, "matches sympy.diff of the mean BCE with respect to z, confirmed by central differences")
 
@@ -241,13 +249,16 @@ def _delta(x: np.ndarray, w: np.ndarray, b: float, y: np.ndarray) -> np.ndarray:
 
 
 DW_MISTAKES = {
-    "your dw is m times too big: the loss is a MEAN over the batch, so dw = x.T @ (y_hat - y) / m":
-        lambda x, w, b, y: x.T @ _delta(x, w, b, y),
-    "the sign is flipped: delta = y_hat - y, not y - y_hat":
+    "your dw is m times too big: the loss is a MEAN over the batch, so delta = (y_hat - y) / m and "
+    "dw = x.T @ delta": lambda x, w, b, y: x.T @ _delta(x, w, b, y),
+    "the sign is flipped: delta = (y_hat - y) / m, not (y - y_hat) / m":
         lambda x, w, b, y: -(x.T @ _delta(x, w, b, y)) / len(y),
     "with binary cross-entropy the sigmoid's derivative cancels: delta = (y_hat - y) / m has NO factor "
     "y_hat (1 - y_hat)":
         lambda x, w, b, y: x.T @ (_delta(x, w, b, y) * _sig(x @ w + b) * (1 - _sig(x @ w + b))) / len(y),
+    "your dw is m times too small: delta = (y_hat - y) / m already holds the 1/m of the mean, so "
+    "dw = x.T @ delta, with no second division by m":
+        lambda x, w, b, y: x.T @ _delta(x, w, b, y) / len(y) ** 2,
     "dz/dw is x (z = x @ w + b), but you multiplied by w":
         lambda x, w, b, y: w * np.sum(_delta(x, w, b, y)) / len(y),
     "you multiplied delta by x element-wise without summing over the examples: dw = x.T @ delta, shape (n,)":
@@ -255,12 +266,15 @@ DW_MISTAKES = {
 }
 
 DB_MISTAKES = {
-    "your db is m times too big: the loss is a MEAN over the batch, so db = mean of (y_hat - y)":
-        lambda x, w, b, y: np.sum(_delta(x, w, b, y)),
-    "the sign is flipped: delta = y_hat - y, not y - y_hat":
+    "your db is m times too big: the loss is a MEAN over the batch, so delta = (y_hat - y) / m and "
+    "db = delta.sum()": lambda x, w, b, y: np.sum(_delta(x, w, b, y)),
+    "the sign is flipped: delta = (y_hat - y) / m, not (y - y_hat) / m":
         lambda x, w, b, y: -np.mean(_delta(x, w, b, y)),
-    "db is one number: b is shared by all the examples, so its gradient averages delta over the batch":
+    "db must be one number: b is shared by all the examples, so db adds up every example's delta, "
+    "db = delta.sum() (with delta = (y_hat - y) / m that is the mean of y_hat - y)":
         lambda x, w, b, y: _delta(x, w, b, y) / len(y),
+    "your db is m times too small: delta = (y_hat - y) / m already holds the 1/m of the mean, so "
+    "db = delta.sum(), not delta.mean()": lambda x, w, b, y: np.mean(_delta(x, w, b, y)) / len(y),
     "with binary cross-entropy the sigmoid's derivative cancels: delta = (y_hat - y) / m has NO factor "
     "y_hat (1 - y_hat)":
         lambda x, w, b, y: np.mean(_delta(x, w, b, y) * _sig(x @ w + b) * (1 - _sig(x @ w + b))),
@@ -299,7 +313,11 @@ def check_neuron_grads(fn: Callable[..., Any], rng: np.random.Generator | None =
             raise CheckFailed(f"{name} should return two values, (dw, db); it returned {type(got).__name__}"
                               + (f" of length {len(got)}" if isinstance(got, (tuple, list)) else ""))
         what = f"on a batch of m = {m} examples with n = {n} inputs"
+        explain_result(f"dw of {name} {what}", dw, got[0], inputs, unit="weight (the shape of w)",
+                       mistakes=DW_MISTAKES)
         compare(f"dw of {name} {what}", dw, got[0], inputs, mistakes=DW_MISTAKES)
+        explain_result(f"db of {name} {what}", db, _as_number(got[1]), inputs, unit="bias (b is one number)",
+                       mistakes=DB_MISTAKES)
         compare(f"db of {name} {what}", db, _as_number(got[1]), inputs, mistakes=DB_MISTAKES)
     passed(name, n_cases, "dw and db match sympy.diff of the mean BCE, confirmed by central differences")
 
@@ -370,4 +388,18 @@ FORBIDDEN_REFERENCES = {
     "neuron_grads": ("nn.layers.dense_backward", "nn.layers.dense_param_grads", "nn.losses.binary_cross_entropy",
         "nn.losses.binary_cross_entropy_with_logits", "nn.mlp.backward", "nn.mlp.loss_and_grads"),
     "gd_step": ("nn.mlp.sgd_step",),
+}
+
+
+#: The rules of each exercise's answer that the checks apply to every call of the student's function
+#: (``backprop_lib.checking.checks``): the inputs it may change in place (every other array, list or dict it
+#: is given must come back as it was; the exercise's text says so) and the kind of value it returns:
+#: "array", "number", "numeric" (either), list, dict, a tuple of these, or None (anything).
+MAY_MODIFY: dict[str, tuple[str, ...]] = {}
+RETURNS: dict[str, object] = {
+    "neuron_forward": "array",
+    "bce_loss": "number",
+    "bce_delta": "array",
+    "neuron_grads": ("array", "number"),
+    "gd_step": ("array", "number"),
 }
