@@ -25,6 +25,11 @@ def sigmoid_prime(z):
     s = 1 / (1 + np.exp(-z))
     return s * (1 + s)
 ''', "a sign is wrong"),
+    Mistake(LESSON, "sigmoid_prime", "negative", '''\
+def sigmoid_prime(z):
+    a = 1 / (1 + np.exp(-z))
+    return a * (a - 1)
+''', "the sign is flipped"),
     Mistake(LESSON, "composite_derivative", "outer-at-x", '''\
 def composite_derivative(f_prime, g, g_prime):
     return lambda x: f_prime(x) * g_prime(x)

@@ -154,6 +154,16 @@ def topological_order(root):
     visit(root)
     return order
 ''', "the leaves are missing"),
+    Mistake(LESSON, "mul_backward", "divide-out", '''\
+def mul_backward(inputs, out, dout):
+    a, b = inputs
+    return (out / a * dout, out / b * dout)
+''', "a division by an input"),
+    Mistake(LESSON, "pow_backward", "divide-out", '''\
+def pow_backward(inputs, out, dout, k):
+    (a,) = inputs
+    return (k * out / a * dout,)
+''', "a division by an input"),
 ]
 
 #: Right answers written another way than the reference: each must pass the self-check and the hidden test.

@@ -16,7 +16,8 @@ import sympy as sp
 from ..nn import activations
 from ..checking import gradcheck
 from ..nn.activations import sigmoid as _sig
-from ..checking.checks import CheckFailed, call_student, check_derivative, compare, fmt, fmt_inputs, passed
+from ..checking.checks import (CheckFailed, call_student, check_derivative, compare, fmt, fmt_inputs,
+                               match_mistake, passed)
 from ..checking.symbolic import Symbolic, sigmoid, to_numpy
 from . import pick_rng, random_shape
 
@@ -65,14 +66,17 @@ def _is_sympy(got: Any) -> bool:
     return False
 
 
-def explain_result(name: str, expected: Any, got: Any, inputs: dict[str, Any]) -> None:
+def explain_result(name: str, expected: Any, got: Any, inputs: dict[str, Any], *,
+                   unit: str = "entry of the input", mistakes: dict[str, Callable[..., Any]] | None = None) -> None:
     """Raise a :class:`CheckFailed` saying what differs when ``got`` cannot even be compared with ``expected``.
 
     Three cases, each named for what it is rather than guessed at: a SymPy
     expression where numbers are expected (``sym_sigmoid`` called on numbers),
     one number where an element-wise result of shape ``expected.shape`` is
-    expected, and any other shape. Returns quietly when ``got`` has the
-    expected shape (its values are then for :func:`compare` to judge).
+    expected, and any other shape. ``unit`` says what each expected value
+    belongs to ("example", "entry of the input"). Returns quietly when ``got``
+    has the expected shape (its values are then for :func:`compare` to judge),
+    and when it is one of the named ``mistakes`` (:func:`compare` names it).
     """
     expected = np.asarray(expected, dtype=np.float64)
     head = [f"{name} gives a wrong result.", f"  on input: {fmt_inputs(inputs)}",
@@ -86,17 +90,16 @@ def explain_result(name: str, expected: Any, got: Any, inputs: dict[str, Any]) -
         shape = np.shape(got)
     except Exception:  # noqa: BLE001 - a ragged or odd value: compare explains it
         return
-    if shape == expected.shape or got is None:
+    if shape == expected.shape or got is None or (mistakes and match_mistake(got, inputs, mistakes)):
         return
     if shape == () and expected.size > 1:
         raise CheckFailed("\n".join(head + [
             f"  what differs: one number came back where {expected.size} values are expected, one per "
-            f"entry of the input (shape {expected.shape}). The result is element-wise: compute it with "
-            "NumPy operations on the whole array, without summing it (np.sum) or turning it into one "
-            "number (float(), the math module)."]))
+            f"{unit} (shape {expected.shape}). Compute them all with NumPy operations on whole arrays, "
+            "without summing them (np.sum) or turning the result into one number (float(), the math module)."]))
     raise CheckFailed("\n".join(head + [
-        f"  what differs: the result has shape {shape}, but an element-wise result has the shape of "
-        f"its input, {expected.shape}."]))
+        f"  what differs: the result has shape {shape}, but shape {expected.shape} is expected, one value "
+        f"per {unit}."]))
 
 
 def explained(fn: Callable[..., Any], name: str, expected_of: Callable[..., Any]) -> Callable[..., Any]:
@@ -174,6 +177,8 @@ SIGMOID_MISTAKES = {
         lambda z: _sig(z) * (1 + _sig(z)),
     "the factor sigmoid(z) is missing: the derivative is sigmoid(z) * (1 - sigmoid(z))":
         lambda z: 1 - _sig(z),
+    "the sign is flipped: the sigmoid rises everywhere, so its derivative sigmoid(z) * (1 - sigmoid(z)) "
+    "is positive": lambda z: -_sig(z) * (1 - _sig(z)),
 }
 
 
@@ -275,4 +280,17 @@ FORBIDDEN_REFERENCES = {
     "sigmoid_prime": ("nn.activations.sigmoid_prime", "checking.symbolic.Symbolic.grad"),
     "composite_derivative": ("checking.symbolic.Symbolic.grad",),
     "dL_dw": ("nn.activations.sigmoid_prime", "checking.symbolic.Symbolic.grad"),
+}
+
+
+#: The rules of each exercise's answer that the checks apply to every call of the student's function
+#: (``backprop_lib.checking.checks``): the inputs it may change in place (every other array, list or dict it
+#: is given must come back as it was; the exercise's text says so) and the kind of value it returns:
+#: "array", "number", "numeric" (either), list, dict, a tuple of these, or None (anything).
+MAY_MODIFY: dict[str, tuple[str, ...]] = {}
+RETURNS: dict[str, object] = {
+    "central_difference": "numeric",
+    "sigmoid_prime": "numeric",
+    "composite_derivative": None,
+    "dL_dw": "numeric",
 }

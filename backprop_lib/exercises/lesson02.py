@@ -32,7 +32,7 @@ import sympy as sp
 from ..nn.activations import sigmoid as _sig
 from ..nn import activations, engine
 from ..checking import gradcheck
-from ..checking.checks import CheckFailed, LibraryError, call_student, compare, fmt, match_mistake, passed
+from ..checking.checks import CheckFailed, LibraryError, call_student, compare, fmt, fmt_inputs, match_mistake, passed
 from ..checking.diagnose import diagnose
 from ..nn.engine import Value
 from ..checking.symbolic import Symbolic, sigmoid, to_numpy
@@ -104,21 +104,57 @@ def _check_rule(fn: Callable[..., Any], name: str, forward: Symbolic, cases: lis
         for i, (want, have) in enumerate(zip(expected, got)):
             per_input = {desc: (lambda i=i, wrong=wrong, **kw: wrong(**kw)[i]) for desc, wrong in mistakes.items()}
             which = f"[{i}], the gradient of {forward.names[i]}," if len(args) > 1 else "[0]"
-            explain_result(f"{name}{which}", want, have, shown)
+            explain_result(f"{name}{which}", want, have, shown, mistakes=per_input)
+            _division_by_an_input(f"{name}{which}", want, have, shown, forward.names)
             compare(f"{name}{which}", want, have, shown, mistakes=per_input)
     return len(cases)
 
 
 def _rule_cases(rng: np.random.Generator, hidden: bool, names: str, low: float, high: float,
-                n_hidden: int = 3) -> list[dict[str, Any]]:
-    """Cases ``{name: array, ..., "dout": array}``: one shape per case, dout never close to 1."""
+                n_hidden: int = 3, zeros: bool = False) -> list[dict[str, Any]]:
+    """Cases ``{name: array, ..., "dout": array}``: one shape per case, dout never close to 1.
+
+    With ``zeros``, case i holds an exact 0 in the i-th input (in turn), where a rule that divides by
+    an input (``out / a`` for ``b``) gives nan or inf.
+    """
     cases = []
-    for _ in range(n_hidden if hidden else 2):
+    inputs = names.split()
+    for i in range(n_hidden if hidden else 2):
         shape = random_shape(rng) if hidden else (4,)
-        case = {n: rng.uniform(low, high, size=shape) for n in names.split()}
+        case = {n: rng.uniform(low, high, size=shape) for n in inputs}
+        if zeros:
+            case[inputs[i % len(inputs)]].flat[int(rng.integers(0, case[inputs[0]].size))] = 0.0
         case["dout"] = rng.choice([-1.0, 1.0], size=shape) * rng.uniform(0.3, 2.5, size=shape)
         cases.append(case)
     return cases
+
+
+def _division_by_an_input(name: str, want: np.ndarray, have: Any, case: dict[str, Any], names: Sequence[str]) -> None:
+    """Fail, saying so, when ``have`` is nan or inf exactly where an input is 0 and the right answer is finite."""
+    try:
+        arr = np.asarray(have, dtype=np.float64)
+    except (TypeError, ValueError):
+        return
+    if arr.shape != np.shape(want):
+        return
+    bad = ~np.isfinite(arr) & np.isfinite(want)
+    if not bad.any():
+        return
+    zero = np.zeros(bad.shape, dtype=bool)
+    at_zero = []
+    for n in names:
+        is_zero = np.broadcast_to(np.asarray(case[n]) == 0, bad.shape)
+        if (is_zero & bad).any():
+            at_zero.append(n)
+            zero |= is_zero
+    if at_zero and not (bad & ~zero).any():
+        where = " or ".join(at_zero)
+        raise CheckFailed(f"{name} gives a wrong result.\n  on input: {fmt_inputs(case)}\n"
+                          f"  got:      {fmt(have)}\n"
+                          f"  what differs: your gradient is nan or inf exactly where {where} is 0 "
+                          f"({int(bad.sum())} entr{'y' if bad.sum() == 1 else 'ies'}), where the right one is "
+                          "a finite number: a division by an input (such as out / a)? The local derivatives "
+                          "need no division: use the inputs themselves.")
 
 
 MUL = Symbolic(lambda a, b: a * b, "a b")
@@ -137,7 +173,7 @@ MUL_MISTAKES: dict[str, Callable[..., tuple[Any, ...]]] = {
 def check_mul_backward(fn: Callable[..., Any], rng: np.random.Generator | None = None) -> None:
     """``fn((a, b), out, dout)`` must return ``(dout * b, dout * a)``, element-wise."""
     rng, hidden = pick_rng(rng)
-    cases = _rule_cases(rng, hidden, "a b", -3.0, 3.0)
+    cases = _rule_cases(rng, hidden, "a b", -3.0, 3.0, zeros=True)
     n = _check_rule(fn, "mul_backward", MUL, cases, MUL_MISTAKES, "(da, db)")
     passed("mul_backward", n, "both gradients match sympy.diff(a * b) times dout")
 
@@ -157,14 +193,18 @@ def check_pow_backward(fn: Callable[..., Any], rng: np.random.Generator | None =
     """``fn((a,), out, dout, k)`` must return ``(dout * k * a**(k - 1),)`` for a constant exponent ``k``."""
     rng, hidden = pick_rng(rng)
     if hidden:
-        exponents = [float(k) for k in rng.choice([2.0, 3.0, 4.0, -1.0, 0.5, 1.5], size=3, replace=False)]
+        # always one positive whole power, whose input can be exactly 0 (a rule dividing by a must fail)
+        whole = float(rng.choice([2.0, 3.0, 4.0]))
+        others = [k for k in (2.0, 3.0, 4.0, -1.0, 0.5, 1.5) if k != whole]
+        exponents = [whole] + [float(k) for k in rng.choice(others, size=2, replace=False)]
     else:
         exponents = [2.0, 3.0, 0.5]
     n = 0
     for k in exponents:
         # a fractional power needs a > 0; a negative power needs a away from 0
         low, high = (-2.0, 2.0) if k.is_integer() else (0.2, 2.5)
-        cases = _rule_cases(rng, hidden, "a", low, high)[:1 if not hidden else 2]
+        # a positive whole power is defined at 0: one input is exactly 0 there
+        cases = _rule_cases(rng, hidden, "a", low, high, zeros=k.is_integer() and k > 0)[:1 if not hidden else 2]
         if k < 0:
             for c in cases:
                 c["a"] = np.where(np.abs(c["a"]) < 0.3, np.sign(c["a"] + 1e-12) * 0.3, c["a"])
