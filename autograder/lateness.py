@@ -126,22 +126,24 @@ class Term:
     @classmethod
     def load(cls, path: Path) -> Term:
         """Read ``term.toml`` or a CSV (see the module's docstring); :class:`TermError` says what is wrong."""
-        if path.suffix.lower() == ".csv":
-            with open(path, newline="", encoding="utf-8-sig") as fh:
-                rows = [{k.strip(): (v or "").strip() for k, v in row.items() if k}
-                        for row in csv.DictReader(fh)]
-            default, lessons = {}, {r.get("lesson", ""): {k: v for k, v in r.items() if k != "lesson" and v}
-                                    for r in rows}
-        else:
-            try:
+        try:
+            if path.suffix.lower() == ".csv":
+                with open(path, newline="", encoding="utf-8-sig") as fh:
+                    rows = [{k.strip(): (v or "").strip() for k, v in row.items() if k}
+                            for row in csv.DictReader(fh)]
+                default, lessons = {}, {r.get("lesson", ""): {k: v for k, v in r.items() if k != "lesson" and v}
+                                        for r in rows}
+            else:
                 data = tomllib.loads(path.read_text(encoding="utf-8"))
-            except tomllib.TOMLDecodeError as exc:
-                raise TermError(f"{path}: {exc}") from exc
-            default, lessons = data.get("policy", {}), data.get("lessons", {})
+                default, lessons = data.get("policy", {}), data.get("lessons", {})
+        except (OSError, UnicodeDecodeError, csv.Error, tomllib.TOMLDecodeError) as exc:
+            raise TermError(f"cannot read the due dates {path}: {exc}") from exc
+        if not isinstance(default, dict) or not isinstance(lessons, dict):
+            raise TermError(f"{path}: expected a [policy] table and [lessons.<lesson>] tables")
         term = cls()
         base = _policy(Policy(), default, path, "[policy]")
         for lesson, entry in lessons.items():
-            if not lesson or "due" not in entry:
+            if not lesson or not isinstance(entry, dict) or "due" not in entry:
                 raise TermError(f"{path}: lesson {lesson!r} has no due time")
             try:
                 term.due[lesson] = as_utc(entry["due"])

@@ -24,6 +24,7 @@ from pathlib import Path
 import nbformat
 
 from . import csv_safe
+from .lateness import Late, apply
 from .layout import ids_path
 from .preprocessors.redact_tests import ANSI
 from .records import Failure, Notice, Rejected, TaskScore, totals
@@ -84,12 +85,14 @@ def diagnoses(instructor: Path, ids: StudentIds | None = None) -> list[Diagnosis
 
 
 def write_lms_csv(scores: list[TaskScore], path: Path, rejected: list[Rejected] = (),
-                  failures: list[Failure] = ()) -> None:
+                  failures: list[Failure] = (), late: dict[tuple[str, str], Late] | None = None) -> None:
     """``student, <lesson> (max N), ..., total``: one row per student.
 
     A rejected submission counts 0 (its reason is in ``report/rejected.csv``);
     a student the grader failed (``report/failures.csv``) has a row too, with
-    that lesson's cell left empty: not graded is not 0.
+    that lesson's cell left empty: not graded is not 0. With ``late`` (the
+    term has due dates, :mod:`autograder.lateness`) each lesson shows its
+    score after the late penalty and a last column keeps the raw total.
     """
     sums = totals(scores)
     maxima = {lesson: m for (_, lesson), (_, m) in sums.items()}  # a lesson's max is every student's
@@ -101,16 +104,21 @@ def write_lms_csv(scores: list[TaskScore], path: Path, rejected: list[Rejected] 
     failed = {(f.student, f.lesson) for f in failures} | {(f.student, "*") for f in failures}
     with csv_safe.open_csv(path) as fh:
         writer = csv_safe.writer(fh)
-        writer.writerow(["student"] + [f"{lesson} (max {maxima.get(lesson, 0.0):g})" for lesson in lessons] + ["total"])
+        writer.writerow(["student"] + [f"{lesson} (max {maxima.get(lesson, 0.0):g})" for lesson in lessons] + ["total"]
+                        + (["total before late penalty"] if late is not None else []))
         for s in students:
-            cells, total = [], 0.0
+            cells, total, raw_total = [], 0.0, 0.0
             for lesson in lessons:
                 if (s, lesson) in sums:
-                    cells.append(f"{sums[(s, lesson)][0]:g}")
-                    total += sums[(s, lesson)][0]
+                    raw = sums[(s, lesson)][0]
+                    score = apply(raw, late[(s, lesson)]) if late and (s, lesson) in late else raw
+                    cells.append(f"{round(score, 4):g}")
+                    total += score
+                    raw_total += raw
                 else:
                     cells.append("" if (s, lesson) in failed or (s, "*") in failed else "0")
-            writer.writerow([s] + cells + [f"{total:g}"])
+            writer.writerow([s] + cells + [f"{round(total, 4):g}"]
+                            + ([f"{raw_total:g}"] if late is not None else []))
 
 
 def plot_class_report(scores: list[TaskScore], found: list[Diagnosis], path: Path, top: int = 10) -> None:
@@ -164,8 +172,11 @@ def write_csv(path: Path, header: list[str], rows: list[list]) -> None:
 
 
 def write_report(instructor: Path, scores: list[TaskScore], rejected: list[Rejected] = (),
-                 failures: list[Failure] = (), notices: list[Notice] = ()) -> list[Failure]:
-    """Write the class report files; return the parts that failed (the rest is written regardless)."""
+                 failures: list[Failure] = (), notices: list[Notice] = (),
+                 late: dict[tuple[str, str], Late] | None = None) -> list[Failure]:
+    """Write the class report files; return the parts that failed (the rest is written regardless).
+
+    ``late``: each graded lesson's lateness, when the term has due dates (``grades_lms.csv`` applies it)."""
     out = instructor / "report"
     out.mkdir(parents=True, exist_ok=True)
     failed: list[Failure] = []
@@ -179,7 +190,7 @@ def write_report(instructor: Path, scores: list[TaskScore], rejected: list[Rejec
     write_csv(out / "notices.csv", ["student", "lesson", "notice"], [[n.student, n.lesson, n.text] for n in notices])
     write_csv(out / "mistakes.csv", ["student", "lesson", "exercise", "diagnosis"],
               [[d.student, d.lesson, d.task, d.text] for d in found])
-    write_lms_csv(scores, instructor / "grades_lms.csv", rejected, failures)
+    write_lms_csv(scores, instructor / "grades_lms.csv", rejected, failures, late)
     try:
         plot_class_report(scores, found, out / "class_report.png")
     except Exception as exc:  # noqa: BLE001

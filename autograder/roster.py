@@ -72,8 +72,11 @@ class Roster:
     @classmethod
     def load(cls, path: Path) -> Roster:
         """Read a roster CSV (see the module's docstring); :class:`RosterError` says what is wrong with it."""
-        with open(path, newline="", encoding="utf-8-sig") as fh:
-            rows = list(csv.reader(fh))
+        try:
+            with open(path, newline="", encoding="utf-8-sig") as fh:
+                rows = list(csv.reader(fh))
+        except (OSError, UnicodeDecodeError, csv.Error) as exc:
+            raise RosterError(f"cannot read the roster {path}: {exc}") from exc
         if not rows:
             raise RosterError(f"{path}: the roster is empty (expected a header row with an id column)")
         columns = [_column(h) for h in rows[0]]
