@@ -186,7 +186,7 @@ def _check_trajectory(name: str, fn: Callable[..., Any], rng: np.random.Generato
         if theta.shape != p.shape or gradcheck.max_rel_error(p, theta) > 1e-7:
             raise CheckFailed(
                 f"{name} gives the right single step, but not the right path over several steps on the bowl "
-                f"L = sum(c * theta**2) / 2 (gradient c * theta), starting from the state {fmt_inputs(state0)}.\n"
+                f"loss = sum(c * theta**2) / 2 (gradient c * theta), starting from the state {fmt_inputs(state0)}.\n"
                 f"  after step {k}: expected theta = {fmt(p)}\n                  got      theta = {fmt(theta)}\n"
                 f"  likely cause: the new state does not carry what the next step needs; return the UPDATED "
                 f"state (new arrays, and for Adam t + 1)")
@@ -413,21 +413,21 @@ def _diverged(losses: list[float]) -> bool:
 
 
 STOP_MISTAKES: dict[str, Callable[[list[float], float], Any]] = {
-    "you compared the signed change L[-2] - L[-1] with tol: a loss that jumps UP then counts as converged; "
-    "use the absolute change abs(L[-1] - L[-2]) < tol":
+    "you compared the signed change losses[-2] - losses[-1] with tol: a loss that jumps UP then counts as converged; "
+    "use the absolute change abs(losses[-1] - losses[-2]) < tol":
         lambda losses, tol: _diverged(losses) or (len(losses) >= 2 and losses[-2] - losses[-1] < tol),
     "you compared the last loss with the FIRST one; the rule compares the last two losses, "
-    "abs(L[-1] - L[-2]) < tol":
+    "abs(losses[-1] - losses[-2]) < tol":
         lambda losses, tol: _diverged(losses) or (len(losses) >= 2 and abs(losses[-1] - losses[0]) < tol),
     "a NaN or infinite loss is not detected: training has diverged and must stop (np.isfinite)":
         lambda losses, tol: len(losses) >= 2 and abs(losses[-1] - losses[-2]) < tol,
-    "a change of exactly tol counts as converged: the rule is a strict abs(L[-1] - L[-2]) < tol, not <=":
+    "a change of exactly tol counts as converged: the rule is a strict abs(losses[-1] - losses[-2]) < tol, not <=":
         lambda losses, tol: _diverged(losses) or (len(losses) >= 2 and abs(losses[-1] - losses[-2]) <= tol),
     "with a single loss you return before looking at it: a NaN or infinite loss means stop even when it is the "
     "only one; test np.isfinite(losses[-1]) before the length check":
         lambda losses, tol: len(losses) >= 2 and (_diverged(losses) or abs(losses[-1] - losses[-2]) < tol),
     "you compared the last loss itself with tol (a small loss is not a small change): "
-    "use abs(L[-1] - L[-2]) < tol":
+    "use abs(losses[-1] - losses[-2]) < tol":
         lambda losses, tol: _diverged(losses) or (len(losses) >= 1 and abs(losses[-1]) < tol),
 }
 
@@ -626,4 +626,18 @@ FORBIDDEN_REFERENCES = {
     "adam_step": ("nn.optim.Adam.update", "nn.optim.Optimizer.step", "nn.optim.train"),
     "should_stop": ("nn.optim.train",),
     "l2_penalty": ("nn.optim.Optimizer.step", "nn.optim.train"),
+}
+
+
+#: The rules of each exercise's answer that the checks apply to every call of the student's function
+#: (``backprop_lib.checking.checks``): the inputs it may change in place (every other array, list or dict it
+#: is given must come back as it was; the exercise's text says so) and the kind of value it returns:
+#: "array", "number", "numeric" (either), list, dict, a tuple of these, or None (anything).
+MAY_MODIFY: dict[str, tuple[str, ...]] = {}
+RETURNS: dict[str, object] = {
+    "sgd_step": ("numeric", dict),
+    "momentum_step": ("numeric", dict),
+    "adam_step": ("numeric", dict),
+    "should_stop": None,
+    "l2_penalty": ("number", list),
 }

@@ -1,0 +1,116 @@
+"""Does lesson 08 say what its own cells compute, and do its checks catch the edge cases the course names?
+
+Edge cases: a change of exactly ``tol`` (the rule is a strict ``<``), a NaN
+as the only loss, an Adam step where some gradients are exactly 0 (only eps
+divides), and step functions that share their memory between two arrays of
+one shape (caught by the checks in the student's kernel).
+"""
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+
+import matplotlib
+import nbformat
+import numpy as np
+import pytest
+
+from autograder.layout import SOLUTIONS
+from autograder.mistakes import l08
+from backprop_lib.checking.checks import CheckFailed
+from backprop_lib.exercises import lesson08 as L
+from backprop_lib.nn import optim
+
+matplotlib.use("Agg")
+LESSON = "08_optimisers"
+
+
+@pytest.fixture(scope="module")
+def notebook() -> nbformat.NotebookNode:
+    return nbformat.read(SOLUTIONS / LESSON / f"{LESSON}.ipynb", as_version=4)
+
+
+def source(nb: nbformat.NotebookNode, cell_id: str) -> str:
+    return next(c.source for c in nb.cells if c.get("id") == cell_id)
+
+
+def run(nb: nbformat.NotebookNode, *cell_ids: str) -> dict:
+    """The namespace after running the lesson's import cell and then the given cells (their prints hidden)."""
+    namespace: dict = {}
+    with contextlib.redirect_stdout(io.StringIO()):
+        for cell_id in ("cell-02", *cell_ids):
+            exec(source(nb, cell_id), namespace)  # noqa: S102 - the course's own notebook
+    return namespace
+
+
+def compiled(code: str, name: str):
+    namespace = {"np": np}
+    exec(code, namespace)  # noqa: S102 - trusted mistake code from this repo
+    return namespace[name]
+
+
+def test_do_batch_gradients_average_to_the_full_gradient_and_does_sorting_skew_them(notebook):
+    ns = run(notebook, "batches")
+    cos = ns["batch_cosines"]
+    text = source(notebook, "minibatch-train-md")
+    assert f"mean about {cos['shuffled'].mean():.2f}" in text and f"mean about {cos['sorted'].mean():.2f}" in text
+    assert f"as low as {cos['sorted'].min():.2f}" in text
+    assert cos["shuffled"].min() > 0.75 > cos["sorted"].min()
+
+
+def test_are_mini_batches_ahead_at_every_epoch_as_the_text_says(notebook):
+    losses = run(notebook, "batches", "minibatch-train")["epoch_losses"]
+    assert np.all(losses[32] < losses[256])
+    assert "ahead at every epoch" in source(notebook, "minibatch-after")
+
+
+def test_does_an_array_with_zero_gradient_move_only_when_its_state_is_shared(notebook):
+    ns = run(notebook, "per-array")
+    assert np.all(ns["b"] != 0) and np.all(ns["b_shared"] != 0)   # the last run is the shared one
+    a, b = np.zeros(3), np.zeros(3)
+    adam = optim.Adam(lr=0.1)
+    for _ in range(5):
+        adam.step([a, b], [np.ones(3), np.zeros(3)])
+    assert np.all(b == 0)
+
+
+def test_is_the_loss_a_calligraphic_l_in_every_formula(notebook):
+    text = "\n".join(c.source for c in notebook.cells if c.cell_type == "markdown")
+    assert not re.search(r"(?<![\\\w])L(_\{?[kt\-]|\(\\theta|_\{\\text)", text)
+    assert "lesson's sources" not in text
+
+
+@pytest.mark.parametrize("mistake", l08.SHARED_BUFFERS, ids=lambda m: m.slug)
+@pytest.mark.parametrize("hidden", [False, True])
+def test_is_a_step_that_keeps_one_buffer_per_shape_caught_in_the_kernel(mistake, hidden):
+    fn = compiled(mistake.code, mistake.task)
+    with pytest.raises(CheckFailed) as info:
+        getattr(L, f"check_{mistake.task}")(fn, rng=np.random.default_rng(5) if hidden else None)
+    assert mistake.feedback in str(info.value)
+
+
+def test_is_a_change_of_exactly_tol_not_a_plateau():
+    for seed in range(20):
+        losses, tol, _ = L._history(np.random.default_rng(seed), "boundary", hidden=True)
+        assert abs(losses[-1] - losses[-2]) == tol
+        assert L._stop_rule(losses, tol) is False
+    assert L._stop_rule([float("nan")], 1e-3) is True
+
+
+def test_does_the_reference_adam_survive_zero_gradients_and_a_rule_without_eps_not():
+    def no_eps(theta, g, state, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
+        t = state["t"] + 1
+        m = beta1 * state["m"] + (1 - beta1) * g
+        v = beta2 * state["v"] + (1 - beta2) * g * g
+        return theta - lr * (m / (1 - beta1 ** t)) / np.sqrt(v / (1 - beta2 ** t)), {"m": m, "v": v, "t": t}
+
+    with pytest.raises(CheckFailed, match="eps is missing"), np.errstate(all="ignore"):
+        L.check_adam_step(no_eps)
+
+
+def test_does_each_exercise_forbid_only_what_answers_it():
+    assert L.FORBIDDEN_REFERENCES["should_stop"] == ("nn.optim.train",)
+    for task, refs in L.TASK_REFERENCES.items():
+        names = {f"{r.__module__}.{r.__qualname__}".removeprefix("backprop_lib.") for r in refs}
+        assert names == set(L.FORBIDDEN_REFERENCES[task]), task
