@@ -95,7 +95,9 @@ def penalty(late_by: timedelta | None, policy: Policy) -> Late:
 
 def apply(score: float, late: Late) -> float:
     """``score`` after the penalty: never below 0, never above ``score``."""
-    return max(0.0, score * (100.0 - late.percent) / 100.0)
+    if late.percent == 0:
+        return score  # exactly: a float round trip through a percentage could add a last-digit crumb
+    return min(score, max(0.0, score * (100.0 - late.percent) / 100.0))
 
 
 def as_utc(value: datetime | date | str) -> datetime:
