@@ -248,7 +248,8 @@ def _neuron(w: Any, x: Any, b: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
 DL_DW_MISTAKES = {
     "the sigmoid derivative a * (1 - a) is missing from the chain":
         lambda w, x, b, y: 2 * (_neuron(w, x, b, y)[1] - y) * x,
-    "the sign is flipped: dL/da = 2 * (a - y), not 2 * (y - a)":
+    "the sign is flipped in every entry: one factor has the wrong sign, dL/da = 2 * (a - y) (not y - a) "
+    "or da/dz = a * (1 - a) (not a * (a - 1))":
         lambda w, x, b, y: -2 * (_neuron(w, x, b, y)[1] - y) * (lambda a: a * (1 - a))(_neuron(w, x, b, y)[1]) * x,
     "the factor 2 from the square is missing: dL/da = 2 * (a - y)":
         lambda w, x, b, y: (lambda a: (a - y) * a * (1 - a) * x)(_neuron(w, x, b, y)[1]),
