@@ -443,8 +443,12 @@ def write_back(original: Any, after: Any) -> None:
     """Apply to ``original`` the changes the student's function made in place to its copy.
 
     Arrays are overwritten element by element, dicts and lists entry by
-    entry; anything else cannot change in place and is left alone (a data
-    object's fields come back separately, :meth:`Decoder.write_fields`).
+    entry (a list that grew or shrank takes the new entries), the arrays,
+    dicts and lists inside a tuple likewise; anything else cannot change in
+    place and is left alone (a data object's fields come back separately,
+    :meth:`Decoder.write_fields`). The checks compare the arguments before
+    and after each call, so an input changed in place is seen here as in
+    the kernel.
     """
     if isinstance(original, np.ndarray) and isinstance(after, np.ndarray):
         if original.shape == after.shape and original.flags.writeable:
@@ -454,16 +458,22 @@ def write_back(original: Any, after: Any) -> None:
             if key not in after:
                 del original[key]
         for key, value in after.items():
-            if key in original and isinstance(original[key], (np.ndarray, dict, list)):
+            if key in original and isinstance(original[key], (np.ndarray, dict, list, tuple)):
                 write_back(original[key], value)
             else:
                 original[key] = value
     elif isinstance(original, list) and isinstance(after, list) and len(original) == len(after):
         for i, value in enumerate(after):
-            if isinstance(original[i], (np.ndarray, dict, list)):
+            if isinstance(original[i], (np.ndarray, dict, list, tuple)):
                 write_back(original[i], value)
             else:
                 original[i] = value
+    elif isinstance(original, list) and isinstance(after, list):
+        original[:] = after  # grown or shrunk (append, pop): the checks see the new length
+    elif isinstance(original, tuple) and isinstance(after, (tuple, list)) and len(original) == len(after):
+        for inner, value in zip(original, after):  # a tuple cannot change, the arrays and lists it holds can
+            if isinstance(inner, (np.ndarray, dict, list, tuple)):
+                write_back(inner, value)
 
 
 class KernelProxy:
@@ -471,6 +481,8 @@ class KernelProxy:
 
     def __init__(self, run_code: Callable[[str], str], target: str, name: str, seen: set | None = None):
         self._run, self._target, self.__name__ = run_code, target, name
+        #: the student's positional parameter names, as the kernel reported them on the last call
+        self.parameter_names: list[str] | None = None
         #: every library reference a check forbade while calling this function (or functions it returned)
         self.forbidden_seen: set = set() if seen is None else seen
 
@@ -489,6 +501,9 @@ class KernelProxy:
             raise remote_error(kind, message)
         if not {"value", "args", "kwargs", "objs", "new"} <= reply.keys():
             raise BadReply(f"{self.__name__}: the kernel's reply is malformed (parts are missing)")
+        names = reply.get("names")
+        if isinstance(names, list) and len(names) <= 64 and all(isinstance(n, str) and len(n) <= 100 for n in names):
+            self.parameter_names = names  # how the checks name an argument the call changed in place
         decoder = Decoder(self.__name__, objs, reply["new"], self._handle)
         decoder.write_fields(reply["objs"])
         with contextlib.suppress(Unverifiable):  # an argument that is an object cannot have changed as data

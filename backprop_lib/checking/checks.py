@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import dis
+import inspect
 import sys
 import types
 import warnings
@@ -218,6 +219,321 @@ def run_watched(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: Mapping[s
             raise _ReferenceCalled(broken)  # noqa: B012 - replaces whatever the call raised
 
 
+# --- the rules every exercise's answer follows (see the module docstring) ---------------------------
+
+#: What an exercise's answer must be, in a lesson's ``RETURNS`` (``{task: spec}``): ``ARRAY`` a NumPy array,
+#: ``NUMBER`` one number (a Python or NumPy scalar, or a 0-d array), ``NUMERIC`` either of these (an
+#: element-wise function of an array or a number), ``list``/``dict`` that container, a tuple of specs a tuple
+#: of that length whose entries follow them, ``None`` anything.
+ARRAY, NUMBER, NUMERIC = "array", "number", "numeric"
+_KIND_WORDS = {ARRAY: "a NumPy array", NUMBER: "one number", NUMERIC: "a number or a NumPy array",
+               list: "a list", dict: "a dict"}
+#: Deeper than this, returned or passed containers are not looked into (a cycle, or data no exercise has).
+_MAX_DEPTH = 12
+
+
+def current_exercise() -> tuple[Mapping[str, Any], str, types.FrameType] | None:
+    """``(the lesson module's globals, task, its frame)`` of the exercise being checked, or None outside one.
+
+    The exercise is the OUTERMOST ``check_<task>`` function of a lesson's
+    checks module (``backprop_lib.exercises.lessonNN``) on the call stack: the
+    one a test cell (or the grader) called. A check's helpers and the checks
+    of other exercises it calls on the way run under that same exercise.
+    """
+    frame, found = sys._getframe(1), None
+    while frame is not None:
+        code = frame.f_code
+        if code.co_name.startswith("check_") and \
+                str(frame.f_globals.get("__name__", "")).startswith("backprop_lib.exercises.lesson"):
+            found = (frame.f_globals, code.co_name[len("check_"):], frame)
+        frame = frame.f_back
+    return found
+
+
+class _Pending:
+    """The rules an exercise check's calls broke so far: judged when the check would pass (:func:`passed`).
+
+    A check's own diagnosis of a wrong answer is more precise than "the wrong
+    kind of value" or "changed its input in place", so those wait: an answer
+    the check would fail anyway fails with the check's own words, and one it
+    would pass fails on the first rule it broke. One check runs at a time.
+    """
+
+    frame: types.FrameType | None = None
+    problems: list[str] = []
+
+
+def note_problem(problem: str) -> None:
+    """Record a broken rule for the exercise check running now (outside one: fail at once)."""
+    found = current_exercise()
+    if found is None:
+        raise CheckFailed(problem)
+    if _Pending.frame is not found[2]:
+        _Pending.frame, _Pending.problems = found[2], []
+    _Pending.problems.append(problem)
+
+
+def pending_problem() -> str | None:
+    """The first rule the running exercise check's calls broke, if any (and forget it)."""
+    found = current_exercise()
+    if found is None or _Pending.frame is not found[2] or not _Pending.problems:
+        return None
+    problem = _Pending.problems[0]
+    _Pending.frame, _Pending.problems = None, []
+    return problem
+
+
+def exercise_rules() -> tuple[tuple[str, ...], Any]:
+    """``(inputs it may change in place, the spec of its answer)`` of the current exercise (see RETURNS, MAY_MODIFY).
+
+    Outside an exercise check: nothing may change, and any answer's kind is fine.
+    """
+    found = current_exercise()
+    if found is None:
+        return (), None
+    module, task, _ = found
+    may = tuple((module.get("MAY_MODIFY") or {}).get(task, ()))
+    return may, (module.get("RETURNS") or {}).get(task)
+
+
+def _what(value: Any) -> str:
+    """``"a list"``, ``"a float"``, ``"a NumPy array"`` for messages about the kind of a value."""
+    if isinstance(value, np.ndarray):
+        return "a NumPy array"
+    if value is None:
+        return "None"
+    kind = type(value).__name__
+    return f"{'an' if kind[0] in 'aeiouAEIOU' else 'a'} {kind}"
+
+
+def _is_number(value: Any) -> bool:
+    if isinstance(value, (bool, np.bool_)):
+        return True
+    if isinstance(value, (int, float, np.number)):
+        return True
+    return isinstance(value, np.ndarray) and value.ndim == 0
+
+
+def wrong_kind(value: Any, spec: Any, where: str = "") -> str | None:
+    """Why ``value`` is not of the kind ``spec`` (see :data:`ARRAY`), or None when it is.
+
+    ``where`` names the part of the answer (``"[1]"`` for the second entry of a tuple).
+    """
+    part = f"its answer{where}" if where else "it"
+    if spec is None:
+        return None
+    if isinstance(spec, tuple):
+        if not isinstance(value, tuple):
+            extra = " (a list, where the exercise asks for a tuple: return a, b rather than [a, b])" \
+                if isinstance(value, list) else ""
+            return f"{part} is {_what(value)}; the exercise asks for a tuple of {len(spec)}{extra}"
+        if len(value) != len(spec):
+            return f"{part} is a tuple of {len(value)}; the exercise asks for a tuple of {len(spec)}"
+        for i, (entry, inner) in enumerate(zip(value, spec)):
+            why = wrong_kind(entry, inner, f"{where}[{i}]")
+            if why:
+                return why
+        return None
+    if spec in (list, dict):
+        return None if isinstance(value, spec) else f"{part} is {_what(value)}; the exercise asks for {_KIND_WORDS[spec]}"
+    if spec == ARRAY:
+        if isinstance(value, np.ndarray):
+            return None
+        fix = " (wrap it: np.array(...))" if isinstance(value, (list, tuple)) else ""
+        return f"{part} is {_what(value)}; the exercise asks for a NumPy array{fix}"
+    if spec == NUMBER:
+        if _is_number(value) or (isinstance(value, np.ndarray) and value.size == 1 and value.ndim <= 1):
+            return None
+        return f"{part} is {_what(value)}; the exercise asks for one number"
+    if spec == NUMERIC:
+        if _is_number(value) or isinstance(value, np.ndarray):
+            return None
+        fix = " (wrap it: np.array(...))" if isinstance(value, (list, tuple)) else ""
+        return f"{part} is {_what(value)}; the exercise asks for a number or a NumPy array{fix}"
+    return None
+
+
+def low_precision(value: Any, where: str = "", depth: int = 0) -> str | None:
+    """``"float32 (in its answer[1])"`` when ``value`` holds floats of less than 64 bits anywhere, else None."""
+    if depth > _MAX_DEPTH:
+        return None
+    if isinstance(value, (np.ndarray, np.generic)):
+        dtype = np.asarray(value).dtype
+        if np.issubdtype(dtype, np.floating) and dtype.itemsize < 8 or \
+                np.issubdtype(dtype, np.complexfloating) and dtype.itemsize < 16:
+            return f"{dtype}" + (f" (in its answer{where})" if where else "")
+        return None
+    if isinstance(value, (list, tuple)):
+        items: Iterable[tuple[str, Any]] = ((f"[{i}]", v) for i, v in enumerate(value))
+    elif isinstance(value, dict):
+        items = ((f"[{k!r}]", v) for k, v in value.items())
+    else:
+        return None
+    for key, inner in items:
+        found = low_precision(inner, where + key, depth + 1)
+        if found:
+            return found
+    return None
+
+
+def snapshot(value: Any, depth: int = 0) -> Any:
+    """A copy of the arrays, lists, dicts and tuples in ``value`` (other objects by reference), to compare later."""
+    if depth > _MAX_DEPTH:
+        return value
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    if isinstance(value, list):
+        return [snapshot(v, depth + 1) for v in value]
+    if isinstance(value, tuple):
+        return tuple(snapshot(v, depth + 1) for v in value)
+    if isinstance(value, dict):
+        return {k: snapshot(v, depth + 1) for k, v in value.items()}
+    return value
+
+
+def _same_scalar(a: Any, b: Any) -> bool:
+    if a is b:
+        return True
+    numbers = (int, float, complex, np.number, np.bool_)
+    if isinstance(a, numbers) and isinstance(b, numbers) or \
+            isinstance(a, (str, bytes)) and type(a) is type(b):
+        try:
+            return bool(a == b) or bool(a != a and b != b)  # NaN stays NaN
+        except Exception:  # noqa: BLE001 - a comparison that fails means "changed"
+            return False
+    return False
+
+
+def _num(x: Any) -> str:
+    """A number for a message (``0.25``, ``3``), anything else as a short repr."""
+    if isinstance(x, (bool, np.bool_, int, np.integer)):
+        return str(x)
+    if isinstance(x, (float, np.floating)):
+        return f"{float(x):.10g}"
+    return repr(x)[:60]
+
+
+def first_change(before: Any, after: Any, path: str, depth: int = 0) -> tuple[str, str] | None:
+    """``(path, what changed)`` of the first difference between a :func:`snapshot` and the value now, or None."""
+    if depth > _MAX_DEPTH:
+        return None
+    if isinstance(before, np.ndarray):
+        if not isinstance(after, np.ndarray):
+            return path, f"it became {_what(after)}"
+        if after.shape != before.shape or after.dtype != before.dtype:
+            return path, f"its shape or dtype changed, from {before.shape} {before.dtype} to {after.shape} {after.dtype}"
+        if before.dtype == object:
+            same = all(a is b or _same_scalar(a, b) for a, b in zip(before.ravel(), after.ravel()))
+            return None if same else (path, "an entry changed")
+        diff = np.asarray(before != after)
+        if np.issubdtype(before.dtype, np.inexact):
+            diff = diff & ~(np.isnan(before) & np.isnan(after))
+        if not diff.any():
+            return None  # the same values (0.0 and -0.0, NaN and NaN count as the same)
+        if before.ndim == 0:
+            return path, f"it went from {_num(before[()])} to {_num(after[()])}"
+        idx = tuple(int(i) for i in np.argwhere(diff)[0])
+        return path, f"entry [{', '.join(map(str, idx))}] went from {_num(before[idx])} to {_num(after[idx])}"
+    if isinstance(before, list):
+        if not isinstance(after, list):
+            return path, f"it became {_what(after)}"
+        if len(after) != len(before):
+            return path, f"its length changed from {len(before)} to {len(after)}"
+        for i, (a, b) in enumerate(zip(before, after)):
+            found = first_change(a, b, f"{path}[{i}]", depth + 1)
+            if found:
+                return found
+        return None
+    if isinstance(before, tuple):
+        for i, (a, b) in enumerate(zip(before, after if isinstance(after, tuple) else ())):
+            found = first_change(a, b, f"{path}[{i}]", depth + 1)
+            if found:
+                return found
+        return None
+    if isinstance(before, dict):
+        if not isinstance(after, dict):
+            return path, f"it became {_what(after)}"
+        if set(before) != set(after):
+            added, gone = sorted(map(repr, set(after) - set(before))), sorted(map(repr, set(before) - set(after)))
+            return path, "keys were " + " and ".join(
+                part for part in (f"added ({', '.join(added)})" if added else "",
+                                  f"removed ({', '.join(gone)})" if gone else "") if part)
+        for k in before:
+            found = first_change(before[k], after[k], f"{path}[{k!r}]", depth + 1)
+            if found:
+                return found
+        return None
+    if not _same_scalar(before, after) and isinstance(before, (int, float, complex, str, bytes, np.generic)):
+        return path, f"it went from {_num(before)} to {_num(after)}"
+    if not isinstance(before, (int, float, complex, str, bytes, np.generic)) and before is not after:
+        return path, "it was replaced by another object"
+    return None
+
+
+def argument_names(fn: Any, n_args: int) -> list[str]:
+    """The names the function gives its first ``n_args`` positional parameters (``"argument 3"`` where unknown).
+
+    A function judged outside the kernel is a proxy: it learns its names from
+    the kernel when called (``parameter_names``).
+    """
+    names = getattr(fn, "parameter_names", None)
+    if not (isinstance(names, list) and all(isinstance(n, str) for n in names)):
+        names = []
+        try:
+            for p in inspect.signature(fn).parameters.values():
+                if p.kind not in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
+                    break
+                names.append(p.name)
+        except (TypeError, ValueError):
+            pass
+    return [names[i] if i < len(names) else f"argument {i + 1}" for i in range(n_args)]
+
+
+def changed_in_place(fn: Any, args: tuple[Any, ...], kwargs: Mapping[str, Any], before: tuple[Any, Any],
+                     allowed: Iterable[str]) -> tuple[str, str] | None:
+    """``(path, what changed)`` of the first argument the call changed in place and may not, or None."""
+    allowed = set(allowed)
+    names = argument_names(fn, len(args))
+    pairs = [(n, b, a) for n, b, a in zip(names, before[0], args)]
+    pairs += [(k, before[1][k], v) for k, v in kwargs.items() if k in before[1]]
+    for name, old, new in pairs:
+        if name in allowed:
+            continue
+        found = first_change(old, new, name)
+        if found:
+            return found
+    return None
+
+
+def in_place_message(name: str, path: str, detail: str) -> str:
+    """The failure of an answer that changed an input it must leave alone."""
+    root = path.split("[", 1)[0]
+    return (f"{name} changed its input {path} in place ({detail}). This exercise's function must leave its "
+            "inputs as it found them: the caller still uses them. Compute new values instead "
+            f"(new = {root} - step, not {root} -= step; or work on {root}.copy()).\n"
+            f"  likely cause: an in-place change of {path} (-=, +=, *=, [...] = , .sort(), .append() or .pop() "
+            "on an input): build a new value instead")
+
+
+def answer_problem(name: str, result: Any, spec: Any) -> str | None:
+    """Why the answer ``result`` breaks the rules every exercise follows (its kind, float64), or None."""
+    why = wrong_kind(result, spec)
+    if why:
+        return f"{name} returned the wrong kind of value: {why}."
+    low = low_precision(result)
+    if low:
+        return (f"{name} returned {low} values; the checks ask for float64, NumPy's default, in the self-check "
+                "and the hidden tests alike (the same rule for everybody, so a passing self-check means the "
+                "hidden tests judge your numbers, not their precision).\n"
+                f"  likely cause: {FLOAT64_RULE.format(dtype=low.split()[0])}")
+    return None
+
+
+#: The likely cause named for an answer in floats of less than 64 bits (``dtype`` is its dtype).
+FLOAT64_RULE = ("your result is {dtype}; the checks ask for float64 (NumPy's default): drop the "
+                "dtype=np.{dtype} or .astype(np.{dtype}) that made it, or convert with .astype(np.float64)")
+
+
 def call_student(fn: Callable[..., Any], name: str, *args: Any,
                  forbidden: Iterable[Callable[..., Any]] = (), **kwargs: Any) -> Any:
     """Call a student's function quietly; turn its exceptions into a :class:`CheckFailed`.
@@ -228,8 +544,10 @@ def call_student(fn: Callable[..., Any], name: str, *args: Any,
     """
     if not callable(fn):
         raise CheckFailed(f"{name} should be a function, but it is {describe_type(fn)}")
+    may_modify, spec = exercise_rules()
+    before = (snapshot(args), snapshot(dict(kwargs)))
     try:
-        return run_watched(fn, args, kwargs, forbidden)
+        result = run_watched(fn, args, kwargs, forbidden)
     except _ReferenceCalled as exc:
         raise CheckFailed(f"{name} {exc} instead of computing the answer itself: write the formula in your "
                           "own code.") from None
@@ -242,6 +560,11 @@ def call_student(fn: Callable[..., Any], name: str, *args: Any,
         shown = dict(zip([f"arg{i}" for i in range(len(args))], args)) | kwargs
         raise CheckFailed(f"{name} raised {type(exc).__name__}: {exc}\n"
                           f"  on input: {fmt_inputs(shown)}") from None
+    changed = changed_in_place(fn, args, kwargs, before, may_modify)
+    problem = in_place_message(name, *changed) if changed else answer_problem(name, result, spec)
+    if problem:
+        note_problem(problem)
+    return result
 
 
 def compare(name: str, expected: np.ndarray | float, got: Any, inputs: Mapping[str, Any], *,
@@ -270,7 +593,8 @@ def compare(name: str, expected: np.ndarray | float, got: Any, inputs: Mapping[s
              f"  got:      {fmt(got)}"]
     if np.isfinite(worst):
         lines.append(f"  largest relative error: {worst:.3g} (the pass mark is {tol:g})")
-    named = match_mistake(got, inputs, mistakes or {})
+    low = low_precision(got)
+    named = FLOAT64_RULE.format(dtype=low.split()[0]) if low else match_mistake(got, inputs, mistakes or {})
     hint = named or diagnose(expected, got)
     if hint:
         lines.append(f"  likely cause: {hint}")
@@ -313,7 +637,16 @@ def require_keys(got: Any, keys: Iterable[str], what: str, example: str) -> Mapp
 
 
 def passed(name: str, n_cases: int, how: str) -> None:
-    """Print the one-line success message of a check."""
+    """Print the one-line success message of a check, unless one of its calls broke a rule every answer follows.
+
+    The rules (an input changed in place that the exercise does not allow,
+    the wrong kind of value, floats of less than 64 bits) are noted by
+    :func:`call_student` and judged here, so a check's own diagnosis comes
+    first and nothing that breaks one passes.
+    """
+    problem = pending_problem()
+    if problem:
+        raise CheckFailed(problem)
     print(f"✔ {name}: {n_cases} case{' passes' if n_cases == 1 else 's pass'} ({how}).")
 
 
