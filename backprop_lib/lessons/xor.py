@@ -10,13 +10,16 @@ the training step is one array operation for all seeds at once.
 Shapes, for ``S`` seeds, ``H`` hidden units and the ``m = 4`` XOR examples::
 
     x      (4, 2)        the same four inputs for every network
-    W1     (S, 2, H)     b1 (S, 1, H)
-    W2     (S, H, 1)     b2 (S, 1, 1)
+    W1     (S, 2, H)     b1 (S, H)
+    W2     (S, H, 1)     b2 (S, 1)
     z1, a1 (S, 4, H)     z2, y_hat (S, 4, 1)
 
 ``x @ W1`` with ``x`` of shape (4, 2) and ``W1`` of shape (S, 2, H) is
 ``np.matmul`` on a stack: S matrix products, one call. A single network
-(:func:`train_one`) is the same code without the leading ``S``.
+(:func:`train_one`) is the same code without the leading ``S``, with the
+course's bias shapes, ``b1`` (H,) and ``b2`` (1,), and ``db = delta.sum(axis=0)``;
+a bias is added as ``b[..., None, :]`` so that, in a stack too, it
+broadcasts over the examples of its own network.
 
 The update is the classic example's: plain gradient descent on a loss SUMMED over the
 four examples (not averaged), with ``sigma'(z) = a (1 - a)``:
@@ -92,8 +95,8 @@ ROBUST_RECIPE = Recipe(hidden=8, init="symmetric", scale=1.0, lr=0.5, loss="bce"
 class XorParams(NamedTuple):
     """The four parameter arrays, for one network or a stack of ``S`` networks.
 
-    One network: W1 (2, H), b1 (1, H), W2 (H, 1), b2 (1, 1).
-    A stack:     W1 (S, 2, H), b1 (S, 1, H), W2 (S, H, 1), b2 (S, 1, 1).
+    One network: W1 (2, H), b1 (H,), W2 (H, 1), b2 (1,)  (the course's bias shape, as in ``nn.layers``).
+    A stack:     W1 (S, 2, H), b1 (S, H), W2 (S, H, 1), b2 (S, 1): the same, with a leading ``S``.
     """
 
     W1: np.ndarray
@@ -107,10 +110,11 @@ def init_params(seed: int, recipe: Recipe = SEED_RECIPE) -> XorParams:
 
     Drawn in the order W1, b1, W2, b2 (the textbook's order), so one seed
     always gives the same network, whether trained alone or in a stack.
+    Shapes: W1 (2, H), b1 (H,), W2 (H, 1), b2 (1,).
     """
     rng = np.random.default_rng(seed)
     H = recipe.hidden
-    shapes = [(2, H), (1, H), (H, 1), (1, 1)]
+    shapes = [(2, H), (H,), (H, 1), (1,)]
     if recipe.init == "uniform":
         arrays = [rng.uniform(0.0, recipe.scale, size=s) for s in shapes]
     elif recipe.init == "symmetric":
@@ -118,13 +122,16 @@ def init_params(seed: int, recipe: Recipe = SEED_RECIPE) -> XorParams:
     else:  # xavier: the limit keeps the variance of z about the same in every layer
         limit1 = recipe.scale * np.sqrt(6.0 / (2 + H))
         limit2 = recipe.scale * np.sqrt(6.0 / (H + 1))
-        arrays = [rng.uniform(-limit1, limit1, size=(2, H)), np.zeros((1, H)),
-                  rng.uniform(-limit2, limit2, size=(H, 1)), np.zeros((1, 1))]
+        arrays = [rng.uniform(-limit1, limit1, size=(2, H)), np.zeros(H),
+                  rng.uniform(-limit2, limit2, size=(H, 1)), np.zeros(1)]
     return XorParams(*arrays)
 
 
 def init_stack(seeds: Iterable[int], recipe: Recipe = SEED_RECIPE) -> XorParams:
-    """:func:`init_params` for every seed, stacked along a new first axis of length ``S``."""
+    """:func:`init_params` for every seed, stacked along a new first axis of length ``S``.
+
+    W1 (S, 2, H), b1 (S, H), W2 (S, H, 1), b2 (S, 1): see :class:`XorParams`.
+    """
     each = [init_params(int(s), recipe) for s in seeds]
     return XorParams(*(np.stack(arrays) for arrays in zip(*each)))
 
@@ -161,8 +168,8 @@ def predict(params: XorParams, x: np.ndarray) -> np.ndarray:
 
     Works for any ``m``, e.g. a grid of points for a decision-boundary plot.
     """
-    a1 = sigmoid(x @ params.W1 + params.b1)
-    return sigmoid(a1 @ params.W2 + params.b2)
+    a1 = sigmoid(x @ params.W1 + params.b1[..., None, :])
+    return sigmoid(a1 @ params.W2 + params.b2[..., None, :])
 
 
 def solved(y_hat: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -225,17 +232,17 @@ def gradients(params: XorParams, x: np.ndarray, y: np.ndarray, loss: str) -> tup
     """
     W1, b1, W2, b2 = params
     # forward
-    z1 = x @ W1 + b1                                             # (S, m, H)
+    z1 = x @ W1 + b1[..., None, :]                               # (S, m, H): b1 added to every row
     a1 = sigmoid(z1)
-    z2 = a1 @ W2 + b2                                            # (S, m, 1)
+    z2 = a1 @ W2 + b2[..., None, :]                              # (S, m, 1)
     y_hat = sigmoid(z2)
     # backward
     delta2 = _output_delta(y_hat, y, loss)                       # (S, m, 1)
     dW2 = a1.swapaxes(-1, -2) @ delta2                           # (S, H, 1)
-    db2 = delta2.sum(axis=-2, keepdims=True)                     # (S, 1, 1)
+    db2 = delta2.sum(axis=-2)                                    # (S, 1), or (1,) for one network
     delta1 = (delta2 @ W2.swapaxes(-1, -2)) * a1 * (1.0 - a1)    # (S, m, H)
     dW1 = x.T @ delta1                                           # (S, 2, H)
-    db1 = delta1.sum(axis=-2, keepdims=True)                     # (S, 1, H)
+    db1 = delta1.sum(axis=-2)                                    # (S, H), or (H,) for one network
     return y_hat, XorParams(dW1, db1, dW2, db2)
 
 
@@ -248,7 +255,7 @@ def train_many(seeds: Iterable[int], recipe: Recipe = SEED_RECIPE, *,
     """
     seeds = np.asarray(list(seeds), dtype=np.int64)
     x, y = xor()                                    # x (4, 2), y (4, 1)
-    params = init_stack(seeds, recipe)              # W1 (S, 2, H), b1 (S, 1, H), W2 (S, H, 1), b2 (S, 1, 1)
+    params = init_stack(seeds, recipe)              # W1 (S, 2, H), b1 (S, H), W2 (S, H, 1), b2 (S, 1)
     history, snapshots = [], []
     for epoch in range(recipe.epochs):
         y_hat, grads = gradients(params, x, y, recipe.loss)
@@ -273,7 +280,7 @@ def train_one(seed: int, recipe: Recipe = SEED_RECIPE) -> tuple[XorParams, np.nd
     The baseline of the benchmark and of the tests of :func:`train_many`. Returns the final parameters, ``y_hat`` (4, 1) and the final loss.
     """
     x, y = xor()                                    # x (4, 2), y (4, 1)
-    W1, b1, W2, b2 = init_params(seed, recipe)      # (2, H), (1, H), (H, 1), (1, 1)
+    W1, b1, W2, b2 = init_params(seed, recipe)      # (2, H), (H,), (H, 1), (1,)
     lr = recipe.lr
     for _ in range(recipe.epochs):
         # forward
@@ -284,10 +291,10 @@ def train_one(seed: int, recipe: Recipe = SEED_RECIPE) -> tuple[XorParams, np.nd
         # backward
         delta2 = _output_delta(y_hat, y, recipe.loss)          # (4, 1)
         dW2 = a1.T @ delta2                                    # (H, 1)
-        db2 = delta2.sum(axis=0, keepdims=True)                # (1, 1)
+        db2 = delta2.sum(axis=0)                               # (1,)
         delta1 = (delta2 @ W2.T) * a1 * (1.0 - a1)             # (4, H)
         dW1 = x.T @ delta1                                     # (2, H)
-        db1 = delta1.sum(axis=0, keepdims=True)                # (1, H)
+        db1 = delta1.sum(axis=0)                               # (H,)
         # update, in place
         W1 -= lr * dW1
         b1 -= lr * db1
@@ -307,3 +314,53 @@ def train_loop(seeds: Iterable[int], recipe: Recipe = SEED_RECIPE) -> XorRun:
     y_hat = np.stack([yh for _, yh, _ in runs])                    # (S, 4, 1)
     return XorRun(seeds=seeds, y_hat=y_hat[..., 0], loss=np.array([l for _, _, l in runs]),
                   solved=solved(y_hat, y), params=params, recipe=recipe)
+
+
+@dataclass
+class LongRun:
+    """Many networks trained for a long time, recorded at log-spaced epochs.
+
+    seeds        (S,)    the seeds.
+    epochs       (R,)    the epochs recorded (0 first, ``recipe.epochs`` last, log-spaced between).
+    loss         (S, R)  the loss (summed over the four examples, as trained) at each recorded epoch.
+    grad_norm    (S, R)  the length of the whole gradient (all four arrays as one vector) there.
+    weight_norm  (S, R)  the length of all the parameters as one vector there.
+    solved       (S, R)  whether all four outputs were on the right side of 0.5 there.
+    """
+
+    seeds: np.ndarray
+    epochs: np.ndarray
+    loss: np.ndarray
+    grad_norm: np.ndarray
+    weight_norm: np.ndarray
+    solved: np.ndarray
+    recipe: Recipe
+
+
+def long_run(seeds: Iterable[int], recipe: Recipe = SEED_RECIPE, *, points: int = 41) -> LongRun:
+    """Train one network per seed for ``recipe.epochs`` epochs, all at once, recording at log-spaced epochs.
+
+    Cheap enough for 10**5 epochs in a few seconds (the cost is per epoch,
+    hardly per seed). The record is taken before the update of each recorded
+    epoch, so epoch 0 is the start.
+    """
+    seeds = np.asarray(list(seeds), dtype=np.int64)
+    x, y = xor()
+    params = init_stack(seeds, recipe)
+    marks = np.unique(np.concatenate([[0], np.geomspace(1, max(recipe.epochs, 1), points).round()])).astype(int)
+    marks = marks[marks <= recipe.epochs]
+    wanted = set(int(e) for e in marks)
+    rows: list[tuple[np.ndarray, ...]] = []
+    for epoch in range(recipe.epochs + 1):
+        y_hat, grads = gradients(params, x, y, recipe.loss)
+        if epoch in wanted:
+            rows.append((loss_value(y_hat, y, recipe.loss),
+                         np.sqrt(sum((g.reshape(len(seeds), -1) ** 2).sum(axis=1) for g in grads)),
+                         np.sqrt(sum((p.reshape(len(seeds), -1) ** 2).sum(axis=1) for p in params)),
+                         solved(y_hat, y)))
+        if epoch == recipe.epochs:
+            break
+        for p, dp in zip(params, grads):
+            p -= recipe.lr * dp
+    loss, grad_norm, weight_norm, ok = (np.stack(col, axis=1) for col in zip(*rows))
+    return LongRun(seeds, marks, loss, grad_norm, weight_norm, ok, recipe)

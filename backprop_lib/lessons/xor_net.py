@@ -3,7 +3,7 @@ r"""Lesson 06's XOR network with named parameters, epochs-to-solve over many see
 The network is the textbook's ``2-H-1`` sigmoid network (``H = 2`` there),
 with its parameters in a dict, the form the lesson's exercises use::
 
-    params = {"W1": (2, H), "b1": (1, H), "W2": (H, 1), "b2": (1, 1)}
+    params = {"W1": (2, H), "b1": (H,), "W2": (H, 1), "b2": (1,)}
 
     z1 = x @ W1 + b1        a1 = sigmoid(z1)        x (m, 2), z1 and a1 (m, H)
     z2 = a1 @ W2 + b2       y_hat = sigmoid(z2)     z2 and y_hat (m, 1)
@@ -15,7 +15,8 @@ The loss is SUMMED over the ``m`` examples, as in the classic example's code (no
 
 Below the output both are the same: ``delta1 = (delta2 @ W2.T) * a1 * (1 - a1)``,
 ``dW2 = a1.T @ delta2``, ``db2 = sum of delta2 over rows``, ``dW1 = x.T @ delta1``,
-``db1 = sum of delta1 over rows`` (keeping the parameters' 2-D shapes).
+``db1 = sum of delta1 over rows``: ``delta.sum(axis=0)``, the course's bias shape
+(one bias per unit, shared by every example, as in :mod:`backprop_lib.nn.layers`).
 
 The reference functions here (:func:`forward`, :func:`backward`,
 :func:`train_step`, :func:`train`) are what lesson 06 asks the student to
@@ -45,8 +46,14 @@ def init(seed: int, recipe: xor.Recipe = xor.SEED_RECIPE) -> Params:
 
 
 def as_dict(p: xor.XorParams) -> Params:
-    """An :class:`~backprop_lib.lessons.xor.XorParams` (one network) as a dict of copies."""
-    return {k: np.array(v, dtype=np.float64) for k, v in zip(PARAM_NAMES, p)}
+    """An :class:`~backprop_lib.lessons.xor.XorParams` (one network) as a dict of copies.
+
+    Biases held as rows (``b1`` (1, H), ``b2`` (1, 1), the classic example's
+    shapes) get the course's, ``b1`` (H,) and ``b2`` (1,).
+    """
+    out = {k: np.array(v, dtype=np.float64) for k, v in zip(PARAM_NAMES, p)}
+    out["b1"], out["b2"] = out["b1"].reshape(-1), out["b2"].reshape(-1)
+    return out
 
 
 def forward(params: Mapping[str, np.ndarray], x: np.ndarray) -> tuple[np.ndarray, tuple]:
@@ -62,12 +69,17 @@ def loss(y_hat: np.ndarray, y: np.ndarray, kind: str = "mse") -> float:
 
 
 def backward(params: Mapping[str, np.ndarray], cache: tuple, y: np.ndarray, kind: str = "mse") -> Params:
-    """The gradients of the summed loss, ``{"W1": dW1, ...}``, each of its parameter's shape."""
+    """The gradients of the summed loss, ``{"W1": dW1, ...}``, each of its parameter's shape.
+
+    ``db = delta.sum(axis=0)``: (H,) and (1,) for the course's biases (a
+    caller holding (1, H) biases gets (1, H) back: each gradient takes its
+    parameter's shape).
+    """
     x, a1, y_hat = cache
     delta2 = (y_hat - y) * y_hat * (1.0 - y_hat) if kind == "mse" else y_hat - y     # (m, 1)
     delta1 = (delta2 @ params["W2"].T) * a1 * (1.0 - a1)                             # (m, H)
-    return {"W1": x.T @ delta1, "b1": delta1.sum(axis=0, keepdims=True),
-            "W2": a1.T @ delta2, "b2": delta2.sum(axis=0, keepdims=True)}
+    return {"W1": x.T @ delta1, "b1": delta1.sum(axis=0).reshape(np.shape(params["b1"])),
+            "W2": a1.T @ delta2, "b2": delta2.sum(axis=0).reshape(np.shape(params["b2"]))}
 
 
 class XorOps(NamedTuple):
@@ -280,15 +292,49 @@ def epochs_to_solve(seeds: Iterable[int], recipe: xor.Recipe = xor.SEED_RECIPE, 
 
 # ---------------------------------------------------------------------------- figures
 
-def plot_decision_snapshots(snapshots: list[tuple[int, Params]], *, resolution: int = 120,
-                            axes: Iterable[plt.Axes] | None = None) -> list[plt.Axes]:
-    """One panel per ``(epoch, params)``: the network's output over the square, and the four XOR points.
+#: The course's colours for a two-class picture (as in :mod:`backprop_lib.pictures.boundary` and the XOR
+#: widget): the background is the predicted probability of class 1 on the ``RdBu`` map, red near 0 and
+#: blue near 1; a target 0 is a red cross, a target 1 a blue dot, and a black ring marks a point the
+#: network puts on the wrong side of 0.5.
+CMAP = "RdBu"
+TARGET_STYLE = {0: {"marker": "X", "color": "C3", "label": "target 0"},
+                1: {"marker": "o", "color": "C0", "label": "target 1"}}
 
-    The colour is ``y_hat`` (blue 0, red 1); the black line is the decision
-    boundary ``y_hat = 0.5``. Points are drawn filled for class 1 and hollow
-    for class 0, with a cross where the network gets them wrong.
+
+def draw_xor_points(ax: plt.Axes, y_hat: np.ndarray | None, *, size: float = 10.0, legend: bool = True) -> None:
+    """The four XOR points in the course's style, a ring round each one ``y_hat`` (4, 1) gets wrong.
+
+    With ``legend``, a legend names the markers (target 0, target 1, wrong side of 0.5).
     """
     x, y = xor_data()
+    for t in (0, 1):
+        rows = y[:, 0] == t
+        style = TARGET_STYLE[t]
+        ax.plot(x[rows, 0], x[rows, 1], ls="none", marker=style["marker"], ms=size, color=style["color"],
+                mec="k", label=style["label"], zorder=3)
+    if y_hat is not None:
+        wrong = (np.asarray(y_hat).reshape(-1) > 0.5) != (y[:, 0] > 0.5)
+        ax.plot(x[wrong, 0], x[wrong, 1], ls="none", marker="o", ms=2.2 * size, mfc="none", mec="k", mew=1.5,
+                label="wrong side of 0.5", zorder=4)
+        if not wrong.any():
+            ax.plot([], [], ls="none", marker="o", ms=2.2 * size, mfc="none", mec="k", mew=1.5,
+                    label="wrong side of 0.5")
+    if legend:
+        ax.legend(loc="center", fontsize=7, framealpha=0.9, handletextpad=0.3, borderpad=0.3,
+                  markerscale=0.6)
+
+
+def plot_decision_snapshots(snapshots: list[tuple[int, Params]], *, resolution: int = 120,
+                            axes: Iterable[plt.Axes] | None = None, legend: bool = True) -> list[plt.Axes]:
+    """One panel per ``(epoch, params)``: the network's output over the square, and the four XOR points.
+
+    The colour is ``y_hat`` on the course's map (:data:`CMAP`: red near 0,
+    blue near 1); the black line is the decision boundary ``y_hat = 0.5``.
+    Points follow :data:`TARGET_STYLE` (red cross: target 0, blue dot: target
+    1), with a black ring where the network gets them wrong; with ``legend``
+    the first panel carries a legend.
+    """
+    x, _ = xor_data()
     g = np.linspace(-0.5, 1.5, resolution)
     gx, gy = np.meshgrid(g, g)
     grid = np.column_stack([gx.ravel(), gy.ravel()])
@@ -297,16 +343,12 @@ def plot_decision_snapshots(snapshots: list[tuple[int, Params]], *, resolution: 
                                sharex=True, sharey=True, squeeze=False)
         axes = axes[0]
     axes = list(axes)
-    for ax, (epoch, params) in zip(axes, snapshots):
+    for i, (ax, (epoch, params)) in enumerate(zip(axes, snapshots)):
         out = forward(params, grid)[0].reshape(gx.shape)
-        ax.contourf(gx, gy, out, levels=np.linspace(0, 1, 11), cmap="coolwarm", vmin=0, vmax=1)
+        ax.contourf(gx, gy, out, levels=np.linspace(0, 1, 11), cmap=CMAP, vmin=0, vmax=1, alpha=0.7)
         if out.min() < 0.5 < out.max():
             ax.contour(gx, gy, out, levels=[0.5], colors="k", linewidths=1.5)
-        y_hat = forward(params, x)[0]
-        for xi, yi, pi in zip(x, y[:, 0], y_hat[:, 0]):
-            ax.scatter(*xi, s=110, c="C3" if yi else "white", edgecolors="k", linewidths=1.5, zorder=3)
-            if (pi > 0.5) != (yi > 0.5):
-                ax.scatter(*xi, s=40, marker="x", c="k", zorder=4)
+        draw_xor_points(ax, forward(params, x)[0], size=8.0, legend=legend and i == 0)
         ax.set_title(f"epoch {epoch}", fontsize=10)
         ax.set_xticks([0, 1])
         ax.set_yticks([0, 1])

@@ -4,7 +4,7 @@ The network of lesson 05 (ReLU hidden layer, sigmoid output, mean binary
 cross-entropy) on a batch of ``m = 4`` examples, batch-first::
 
     step 1  layer 1 forward    z1 = x W1 + b1 (4, 3)        a1 = relu(z1) (4, 3)
-    step 2  layer 2 forward    z2 = a1 W2 + b2 (4, 1)       y_hat = sigmoid(z2) (4, 1), the loss L
+    step 2  layer 2 forward    z2 = a1 W2 + b2 (4, 1)       y_hat = sigmoid(z2) (4, 1), the loss
     step 3  layer 2 backward   delta2 = (y_hat - y) / m     dW2 = a1^T delta2 (3, 1)   (BP1, BP3)
     step 4  layer 1 backward   delta1 = (delta2 W2^T) * relu'(z1) (4, 3)   dW1 = x^T delta1 (2, 3)   (BP2, BP3)
 
@@ -189,9 +189,13 @@ def stepper_figure(state: StepperState, fig: Figure | None = None) -> Figure:
             ax.set_xticks([])
             ax.set_yticks([])
             ax.set_title(title, fontsize=8, color="0.6")
-            ax.text(0.5, 0.5, "?", ha="center", va="center", fontsize=16, color="0.6", transform=ax.transAxes)
+            # what fills this panel, and when: never a bare "?" (a static copy of the widget shows this)
+            waiting = (f"shown at step {stage}\n({STAGES[stage]})" if stage <= state.available
+                       else f"waits for stage {stage}:\nsee the note below")
+            ax.text(0.5, 0.5, waiting, ha="center", va="center", fontsize=7.5, color="0.45",
+                    transform=ax.transAxes)
     fig.text(0.01, 0.97, f"2-3-1 network, batch of {M}: step {state.step} of {len(STAGES) - 1}, "
-             f"{STAGES[state.step]}" + (f"   (loss L = {state.loss:.4f})" if shown >= 2 else ""),
+             f"{STAGES[state.step]}" + (f"   (mean cross-entropy loss = {state.loss:.4f})" if shown >= 2 else ""),
              fontsize=9.5, va="top")
     yours = [k for k, v in state.sources.items() if v == "yours"]
     fig.text(0.99, 0.97, "your " + ", ".join(yours) if yours else "library functions", fontsize=8,

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
-from ..lessons import xor
+from ..lessons import xor, xor_net
 from ..nn.datasets import xor as xor_data
 from ._core import DPI, Explorer, few_ticks, new_figure, offscreen_figure, panel, png_bytes, quiet, slider_style
 
@@ -130,15 +130,20 @@ def xor_state(hidden: int = 2, init: str = "uniform", lr: float = 0.5, loss: str
 
 
 def draw_boundary(ax: Any, g1: np.ndarray, g2: np.ndarray, p: np.ndarray, y_hat: np.ndarray | None) -> None:
-    """The probability of class 1 on the grid, the 0.5 line, and the four XOR points."""
-    x, y = xor_data()
-    ax.imshow(p, origin="lower", extent=(*LIMITS, *LIMITS), cmap="RdBu", vmin=0, vmax=1, alpha=0.7,
+    """The probability of class 1 on the grid (red near 0, blue near 1), the 0.5 line, and the four XOR points.
+
+    Target 0 is a red cross, target 1 a blue dot, a black ring marks a point on the wrong side of 0.5
+    (:func:`backprop_lib.lessons.xor_net.draw_xor_points`, shared with the lesson's static pictures).
+    """
+    x, _ = xor_data()
+    ax.imshow(p, origin="lower", extent=(*LIMITS, *LIMITS), cmap=xor_net.CMAP, vmin=0, vmax=1, alpha=0.7,
               interpolation="bilinear")
     if p.min() < 0.5 < p.max():
         ax.contour(g1, g2, p, levels=[0.5], colors="k", linewidths=1.5)
-    for (a, b), t, k in zip(x, y[:, 0], range(4)):
-        ax.plot(a, b, "o" if t else "X", ms=10, color="C0" if t else "C3", mec="k")
-        if y_hat is not None:
+    # the same colours and markers as the lesson's static pictures (xor_net.TARGET_STYLE), with a legend
+    xor_net.draw_xor_points(ax, y_hat, size=9.0)
+    if y_hat is not None:
+        for (a, b), k in zip(x, range(4)):
             ax.annotate(f"{y_hat[k]:.2f}", (a, b), xytext=(8, 6), textcoords="offset points", fontsize=8)
     ax.set_xlim(*LIMITS)
     ax.set_ylim(*LIMITS)

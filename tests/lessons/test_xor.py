@@ -60,7 +60,7 @@ def test_does_a_seed_give_the_same_start_alone_or_in_a_stack(seeds: list[int]) -
 def test_does_the_seed_recipe_start_like_the_seed_text() -> None:
     """2-2-1, every weight and bias uniform in [0, 1)."""
     W1, b1, W2, b2 = init_stack(range(50))
-    assert (W1.shape, b1.shape, W2.shape, b2.shape) == ((50, 2, 2), (50, 1, 2), (50, 2, 1), (50, 1, 1))
+    assert (W1.shape, b1.shape, W2.shape, b2.shape) == ((50, 2, 2), (50, 2), (50, 2, 1), (50, 1))
     for p in (W1, b1, W2, b2):
         assert (0 <= p).all() and (p < 1).all()
 

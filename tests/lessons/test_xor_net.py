@@ -20,8 +20,8 @@ FAST = xor.Recipe(hidden=4, init="symmetric", lr=1.0, loss="bce", epochs=300)
 
 def random_net(seed: int, H: int, m: int):
     rng = np.random.default_rng(seed)
-    params = {"W1": rng.normal(0, 1.5, (2, H)), "b1": rng.normal(0, 1, (1, H)),
-              "W2": rng.normal(0, 1.5, (H, 1)), "b2": rng.normal(0, 1, (1, 1))}
+    params = {"W1": rng.normal(0, 1.5, (2, H)), "b1": rng.normal(0, 1, H),
+              "W2": rng.normal(0, 1.5, (H, 1)), "b2": rng.normal(0, 1, 1)}
     x = rng.uniform(-1, 2, (m, 2))
     y = rng.integers(0, 2, (m, 1)).astype(float)
     return params, x, y
