@@ -11,7 +11,7 @@ So grading is split in two:
    generate_feedback "*"`` inside its own workspace
    ``instructor/workers/<chunk>/``: its own ``submitted/`` (links to the
    chunk's students), its own ``autograded/`` and its own SQLite gradebook,
-   copied from the main one (or generated, when the main one is not SQLite).
+   copied from the main one (or, when that is not SQLite, its lessons' rows).
    Nothing is shared, so nothing is locked. Each student's feedback then
    moves to ``instructor/feedback``.
 2. **Record, serially** (:mod:`autograder.record_grades`). One ``nbgrader
@@ -38,7 +38,7 @@ from typing import Callable
 from .chunk_grading import ChunkResult, grade_chunk
 from .layout import gradebook_url
 from .nbgrader_runner import Nbgrader
-from .record_grades import record
+from .record_grades import copy_lessons, record
 from .records import Failure
 
 #: Chunks per worker: more chunks give a smoother progress bar and balance
@@ -78,8 +78,8 @@ def prepare_workspace(instructor: Path, index: int, students: list[str], lessons
     main = gradebook_url(instructor)
     if main.startswith("sqlite:///"):
         shutil.copy(main.removeprefix("sqlite:///"), ws / "gradebook.db")
-    else:
-        runner.generate(lessons, release_dir=ws / "release")
+    else:  # PostgreSQL: the main gradebook's lesson rows, not a generate_assignment per workspace
+        copy_lessons(main, ws / "gradebook.db")
     return runner
 
 
