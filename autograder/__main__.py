@@ -1,4 +1,4 @@
-"""Command line of the instructor tools: ``python -m autograder {course,grade,demo}``.
+"""Command line of the instructor tools: ``python -m autograder {course,grade,import,demo}``.
 
 * ``course``: regenerate ``course/`` from ``solutions/`` (``make course``).
 * ``grade [SUBMISSIONS]``: autograde ``SUBMISSIONS/<student>/<lesson>/<lesson>.ipynb``,
@@ -6,8 +6,10 @@
   and grade the bundled demo class and compare with its expected scores
   (``make grade``). Exits 0 only when every student was graded or rejected
   for a reason of their own, 3 when the grader itself failed for someone.
-* ``override STUDENT LESSON TASK SCORE --reason R`` (or ``--clear``): set one exercise's score by hand, kept
-  across regrades and shown in the feedback, the CSVs and the report (:mod:`autograder.overrides`).
+* ``import SOURCES --roster R --into SUBMISSIONS``: fill a submissions folder from
+  Canvas or Moodle downloads or nbgrader's exchange (:mod:`autograder.lms_import`);
+  ``grade --roster R --due term.toml`` then writes roster-keyed, late-penalised
+  CSVs for Canvas and Moodle (:mod:`autograder.lms_export`).
 * ``demo OUT``: only write the demo class to ``OUT``.
 """
 from __future__ import annotations
@@ -20,6 +22,8 @@ from pathlib import Path
 
 from . import demo, layout, pipeline, records
 from .generate import generate_course
+from .lateness import TermError
+from .roster import RosterError
 
 #: The exit status when the grader itself failed for someone (each failure tried twice): the run is incomplete.
 #: 0 means every student was graded or rejected for a reason of their own; 1, a demo score that is not the expected
@@ -63,6 +67,34 @@ def print_table(run: pipeline.GradeRun, expected: list[demo.Expected] | None = N
     print(f"report:   {run.instructor / 'report' / 'class_report.png'}; mistakes.csv, rejected.csv, "
           "failures.csv and notices.csv beside it")
     return ok
+
+
+def import_command(args: argparse.Namespace) -> int:
+    """``import``: fill a submissions folder from LMS zips or nbgrader's exchange; 0 when every file was
+    imported (or was an older version, or already there), 1 when some were set aside (listed), 2 on bad input."""
+    from zoneinfo import ZoneInfo
+
+    from .lms_import import ImportError_, import_sources
+    from .roster import Roster
+
+    roster_path = args.roster or args.instructor / "roster.csv"
+    into = args.into or args.instructor / "submissions"
+    try:
+        zone = ZoneInfo(args.zip_timezone)
+    except (ValueError, KeyError) as exc:
+        print(f"error: unknown time zone {args.zip_timezone!r} ({exc})", file=sys.stderr)
+        return 2
+    try:
+        report = import_sources(args.sources, Roster.load(roster_path), into, args.instructor, args.lesson, zone)
+    except (ImportError_, RosterError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for o in report.outcomes:
+        print(f"{o.status:<11} {o.student or '?':<16} {o.lesson or '?':<18} {o.source}"
+              + (f"\n{'':<11} {o.reason}" if o.reason else ""))
+    counts = {s: len(report.by_status(s)) for s in ("imported", "unchanged", "superseded", "set aside")}
+    print(", ".join(f"{n} {s}" for s, n in counts.items()) + f"; into {into}; log: {args.instructor / 'import' / 'log.csv'}")
+    return 1 if counts["set aside"] else 0
 
 
 def override_command(args: argparse.Namespace) -> int:
@@ -109,26 +141,32 @@ def main(argv: list[str] | None = None) -> int:
                    help="without a folder: grade the demo class of every lesson (about 80 notebooks), not the small one")
     g.add_argument("--unsafe-no-sandbox", action="store_true",
                    help="run the notebooks without the sandbox (bubblewrap): only for code you trust")
+    g.add_argument("--roster", type=Path, default=None,
+                   help="class list CSV (id, name, email, section, lms_id): also write grades_roster/canvas/moodle.csv "
+                        "(default: INSTRUCTOR/roster.csv if there is one)")
+    g.add_argument("--due", type=Path, default=None,
+                   help="due dates and late policy, TOML or CSV (default: INSTRUCTOR/term.toml if there is one)")
+    i = sub.add_parser("import", help="import LMS downloads (Canvas, Moodle zips) or nbgrader's exchange into a "
+                                      "submissions folder, by the roster")
+    i.add_argument("sources", nargs="+", type=Path, help="zip files, nbgrader inbound or submitted folders")
+    i.add_argument("--roster", type=Path, default=None, help="class list CSV (default: INSTRUCTOR/roster.csv)")
+    i.add_argument("--into", type=Path, default=None,
+                   help="the submissions folder to fill (default: INSTRUCTOR/submissions)")
+    i.add_argument("--lesson", default=None, help="the lesson every file is for (default: read from its name)")
+    i.add_argument("--zip-timezone", default="UTC", help="time zone of the zip entries' times (default UTC)")
+    i.add_argument("--instructor", type=Path, default=layout.DEFAULT_INSTRUCTOR,
+                   help="instructor folder: the import log and the files set aside go to INSTRUCTOR/import")
     d = sub.add_parser("demo", help="write the demo class")
     d.add_argument("out", type=Path)
     d.add_argument("--all", action="store_true", help="one student per known mistake, not only the first per task")
-    o = sub.add_parser("override", help="set or clear one exercise's score by hand, with a reason")
-    o.add_argument("student", help="the student's name, as their submissions folder and the CSVs spell it")
-    o.add_argument("lesson", help="e.g. 01_derivatives")
-    o.add_argument("task", help="the exercise, as grades_by_exercise.csv names it (e.g. central_difference)")
-    o.add_argument("score", nargs="?", type=float, default=None, help="the points it is worth now")
-    o.add_argument("--reason", default=None, help="why (the student reads it on their feedback page)")
-    o.add_argument("--clear", action="store_true", help="give the exercise back to the autograder's score")
-    o.add_argument("--instructor", type=Path, default=layout.DEFAULT_INSTRUCTOR,
-                   help="the instructor folder graded before (its gradebook, feedback and CSVs)")
     args = parser.parse_args(argv)
 
     if args.cmd == "course":
         for path in generate_course():
             print(f"generated {path.relative_to(layout.REPO)}")
         return 0
-    if args.cmd == "override":
-        return override_command(args)
+    if args.cmd == "import":
+        return import_command(args)
     if args.cmd == "demo":
         expected = demo.build_class(args.out, "all" if args.all else "demo")  # every lesson
         by_student = defaultdict(list)
@@ -148,8 +186,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.unsafe_no_sandbox:
         os.environ["BACKPROP_SANDBOX"] = "0"
     try:
-        run = pipeline.grade(submissions, args.instructor, args.timeout, args.workers, args.scheduler)
-    except pipeline.SandboxUnavailable as exc:
+        run = pipeline.grade(submissions, args.instructor, args.timeout, args.workers, args.scheduler,
+                             roster=args.roster, due=args.due)
+    except (pipeline.SandboxUnavailable, RosterError, TermError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     ok = print_table(run, expected)

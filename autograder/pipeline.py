@@ -23,9 +23,9 @@ from .collect import collect
 from .export import export_summary, read_scores, write_task_csv
 from .feedback import place_feedback
 from .layout import DEFAULT_INSTRUCTOR, ids_path
+from .lms_export import TermSetup
 from .nbgrader_runner import Nbgrader
 from .normalize import normalize_submissions
-from .overrides import apply as apply_overrides
 from .parallel import grade_in_parallel
 from .records import Failure, Notice, Rejected, TaskScore
 from .secret import course_secret
@@ -83,7 +83,8 @@ class GradeRun:
 
 
 def grade(submissions: Path, instructor: Path = DEFAULT_INSTRUCTOR, cell_timeout: int | None = None,
-          workers: int | None = None, scheduler: str | None = None, progress: bool = True) -> GradeRun:
+          workers: int | None = None, scheduler: str | None = None, progress: bool = True,
+          roster: Path | None = None, due: Path | None = None) -> GradeRun:
     """Autograde a folder of submissions, write feedback and CSVs.
 
     ``submissions`` is laid out ``<student>/<lesson>/<lesson>.ipynb``.
@@ -94,12 +95,15 @@ def grade(submissions: Path, instructor: Path = DEFAULT_INSTRUCTOR, cell_timeout
     Every student in ``submissions`` ends graded (``scores``), rejected with a
     reason of their own (``rejected``), or in ``failures``: the grader's own
     failures, each tried twice, after which the rest of the class is still
-    graded and every CSV written.
+    graded and every CSV written. ``roster`` and ``due`` (default:
+    ``instructor/roster.csv``, ``instructor/term.toml`` where they exist) add
+    the roster-keyed, late-penalised exports (:mod:`autograder.lms_export`).
     """
     from tqdm.auto import tqdm
 
     require_sandbox()
     course_secret(create=True)  # the hidden inputs' secret: made on the first grading run, kept for regrades
+    term = TermSetup.load(instructor, roster, due)  # a roster or due-date file that cannot be read stops us here
     instructor.mkdir(parents=True, exist_ok=True)
     workers = workers or os.cpu_count() or 1
     runner = Nbgrader(instructor, cell_timeout)
@@ -148,7 +152,6 @@ def grade(submissions: Path, instructor: Path = DEFAULT_INSTRUCTOR, cell_timeout
         fh.writelines(f"{line}\n" for line in retries)
     graded = {(s, lesson) for s, lesson in runner.autograded() if s in students}
     failures += place_feedback(instructor, ids, graded)
-    failures += apply_overrides(instructor, ids)  # the instructor's scores, kept across regrades
     rejected = [Rejected(ids.name(r.student), r.lesson, r.reason) for r in rejected]
     failures = [Failure(ids.name(f.student), f.lesson, f.stage, f.reason) for f in failures]
     try:
@@ -167,7 +170,8 @@ def grade(submissions: Path, instructor: Path = DEFAULT_INSTRUCTOR, cell_timeout
         failures.append(Failure("", "", "export", f"nbgrader export failed: {str(exc)[:300]}"))
     from .report import write_report  # loaded here: its imports (the preprocessors, the checks) are heavy
 
-    failures += write_report(instructor, scores, rejected, failures, found.notices)
+    late = term.export(instructor, scores, rejected, failures, found)  # roster-keyed CSVs, late penalties
+    failures += write_report(instructor, scores, rejected, failures, found.notices, late)
     lap("export")
     return GradeRun(instructor, scores, rejected, csv_path, summary_csv, timings,
                     {(ids.name(s), lesson): notes for (s, lesson), notes in repairs.items()}, failures, found.notices)
