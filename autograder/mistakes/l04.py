@@ -1,5 +1,5 @@
 """Typical mistakes in lesson 04 (the four equations BP1-BP4, batch-first)."""
-from . import Mistake
+from . import Correct, Mistake
 
 LESSON = "04_four_equations"
 
@@ -72,4 +72,103 @@ def grad_b(delta):
 def grad_b(delta):
     return np.sum(delta)
 ''', "summed over everything"),
+    Mistake(LESSON, "delta_output", "no-factor-2", '''\
+def delta_output(y_hat, y, z, act_prime):
+    m = y.shape[0]
+    return (y_hat - y) / m * act_prime(z)
+''', "the 2 from differentiating the square"),
+    Mistake(LESSON, "grad_b", "not-summed", '''\
+def grad_b(delta):
+    return delta
+''', "b is shared by all m examples"),
+    Mistake(LESSON, "grad_b", "first-row", '''\
+def grad_b(delta):
+    return delta[0]
+''', "only the first example"),
+]
+
+CORRECT = [
+    # --- delta_output
+    Correct(LESSON, "delta_output", "len", '''\
+def delta_output(y_hat, y, z, act_prime):
+    return 2 * (y_hat - y) * act_prime(z) / len(y)
+'''),
+    Correct(LESSON, "delta_output", "np-multiply", '''\
+def delta_output(y_hat, y, z, act_prime):
+    m = np.shape(y)[0]
+    return np.multiply(np.subtract(y_hat, y) * (2.0 / m), act_prime(z))
+'''),
+    Correct(LESSON, "delta_output", "loop", '''\
+def delta_output(y_hat, y, z, act_prime):
+    m, k = y.shape
+    slope = act_prime(z)
+    out = np.zeros((m, k))
+    for i in range(m):
+        for j in range(k):
+            out[i, j] = 2.0 * (y_hat[i, j] - y[i, j]) / m * slope[i, j]
+    return out
+'''),
+    Correct(LESSON, "delta_output", "int-two", '''\
+def delta_output(y_hat, y, z, act_prime):
+    return act_prime(z) * (y_hat - y) * 2 / y.shape[0]
+'''),
+    # --- delta_hidden
+    Correct(LESSON, "delta_hidden", "np-dot", '''\
+def delta_hidden(delta_next, W_next, z, act_prime):
+    return np.dot(delta_next, W_next.T) * act_prime(z)
+'''),
+    Correct(LESSON, "delta_hidden", "einsum", '''\
+def delta_hidden(delta_next, W_next, z, act_prime):
+    return np.einsum("mk,jk->mj", delta_next, W_next) * act_prime(z)
+'''),
+    Correct(LESSON, "delta_hidden", "transpose-twice", '''\
+def delta_hidden(delta_next, W_next, z, act_prime):
+    return (W_next @ delta_next.T).T * act_prime(z)
+'''),
+    Correct(LESSON, "delta_hidden", "loop", '''\
+def delta_hidden(delta_next, W_next, z, act_prime):
+    m, n = z.shape
+    back = np.zeros((m, n))
+    for i in range(m):
+        for j in range(n):
+            back[i, j] = sum(delta_next[i, k] * W_next[j, k] for k in range(W_next.shape[1]))
+    return back * act_prime(z)
+'''),
+    # --- grad_W
+    Correct(LESSON, "grad_W", "np-dot", '''\
+def grad_W(a_prev, delta):
+    return np.dot(a_prev.T, delta)
+'''),
+    Correct(LESSON, "grad_W", "einsum", '''\
+def grad_W(a_prev, delta):
+    return np.einsum("mi,mj->ij", a_prev, delta)
+'''),
+    Correct(LESSON, "grad_W", "sum-of-outer-products", '''\
+def grad_W(a_prev, delta):
+    return sum(np.outer(a_prev[i], delta[i]) for i in range(len(delta)))
+'''),
+    Correct(LESSON, "grad_W", "transpose-of-product", '''\
+def grad_W(a_prev, delta):
+    return (delta.T @ a_prev).T
+'''),
+    # --- grad_b
+    Correct(LESSON, "grad_b", "np-sum", '''\
+def grad_b(delta):
+    return np.sum(delta, axis=0)
+'''),
+    Correct(LESSON, "grad_b", "ones-product", '''\
+def grad_b(delta):
+    return np.ones(delta.shape[0]) @ delta
+'''),
+    Correct(LESSON, "grad_b", "einsum", '''\
+def grad_b(delta):
+    return np.einsum("mn->n", delta)
+'''),
+    Correct(LESSON, "grad_b", "loop", '''\
+def grad_b(delta):
+    total = np.zeros(delta.shape[1])
+    for row in delta:
+        total += row
+    return total
+'''),
 ]

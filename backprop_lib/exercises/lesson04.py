@@ -4,14 +4,14 @@ Tasks, one per equation, batch-first (rows are examples):
 
 * ``delta_output(y_hat, y, z, act_prime)``  BP1: delta of the output layer, (m, k)
 * ``delta_hidden(delta_next, W_next, z, act_prime)``  BP2: delta one layer down, (m, n)
-* ``grad_W(a_prev, delta)``  BP3: dL/dW of a layer, (n_prev, n)
-* ``grad_b(delta)``  BP4: dL/db of a layer, (n,)
+* ``grad_W(a_prev, delta)``  BP3: d loss/dW of a layer, (n_prev, n)
+* ``grad_b(delta)``  BP4: d loss/db of a layer, (n,)
 
 How a check works. It builds small networks (fixed ones for the self-check;
 random widths, activations and batch sizes drawn from ``rng`` for the hidden
 test) with random weights and a random batch, and lets SymPy
 (:mod:`backprop_lib.lessons.symbolic_net`) differentiate the batch-mean squared
-error ``L = (1/m) sum (y_hat - y)**2`` with respect to every ``z``, every
+error ``loss = (1/m) sum (y_hat - y)**2`` with respect to every ``z``, every
 weight and every bias. Each of those derivatives is first confirmed by
 central differences, then the student's result is compared with it element
 by element.
@@ -31,7 +31,8 @@ import numpy as np
 from ..checking import gradcheck
 from ..nn import layers, losses, mlp
 from ..nn.activations import ACTIVATIONS as LIBRARY_ACTIVATIONS
-from ..checking.checks import LibraryError, compare, passed
+from ..checking.checks import CheckFailed, LibraryError, Mistakes, compare, passed, quiet
+from ..checking.diagnose import as_array, find_mistake
 from ..checking.named_errors import call_named
 from ..lessons.symbolic_net import SymbolicNet, symbolic_net
 from . import visible_rng
@@ -41,7 +42,9 @@ HIDDEN_ACTIVATIONS = ("sigmoid", "tanh", "relu")
 OUTPUT_ACTIVATIONS = ("sigmoid", "tanh")
 #: The self-check's networks: (sizes, activations, batch size m). The second is
 #: lesson 05's study-and-sleep shape (ReLU hidden layer, sigmoid output).
-VISIBLE_NETWORKS = [((2, 3, 2), ("sigmoid", "sigmoid"), 4), ((2, 3, 1), ("relu", "sigmoid"), 5)]
+#: The first has k = 3 outputs: a missing factor 2 (one half) and a division by y.size (one third) then
+#: differ, and the second, with k = 1, tells y.size from m apart (there they are equal).
+VISIBLE_NETWORKS = [((2, 3, 3), ("sigmoid", "sigmoid"), 4), ((2, 3, 1), ("relu", "sigmoid"), 5)]
 
 #: The library's implementations of these equations: calling them fails the check.
 BP1_REFERENCES = [layers.activation_backward, layers.dense_activation_backward, losses.mse, mlp.backward,
@@ -58,7 +61,7 @@ class Case:
 
     ``zs[l]`` and ``acts[l + 1]`` are the pre-activation and activation of
     layer ``l`` (0-based), each (m, n[l+1]); ``acts[0]`` is ``x``.
-    ``deltas[l]`` is dL/dz of layer ``l`` and ``grads[l]`` its ``(dW, db)``,
+    ``deltas[l]`` is d loss/dz of layer ``l`` and ``grads[l]`` its ``(dW, db)``,
     from SymPy, confirmed by central differences. ``ref_deltas`` are the same
     deltas from the library's reference layers (the inputs of BP2 to BP4).
     """
@@ -90,11 +93,12 @@ def _draw_network(rng: np.random.Generator, first: bool) -> tuple[tuple[int, ...
     """Random widths (n0, n1, n2), activations and batch size of a hidden-test network."""
     n0 = int(rng.integers(1, 4))
     n1 = int(rng.integers(2, 4))
-    # The first hidden network always has two outputs and a smooth hidden
+    # The first hidden network always has three outputs and a smooth hidden
     # activation, so that every typical mistake shows in at least one case
-    # (dividing by y.size is invisible with one output; a missing ReLU'
-    # is invisible when every z > 0).
-    n2 = 2 if first else int(rng.integers(1, 3))
+    # and no two of them look alike (dividing by y.size is invisible with one
+    # output, and with two it is the same as a missing factor 2; a missing
+    # ReLU' is invisible when every z > 0).
+    n2 = 3 if first else int(rng.integers(1, 3))
     hidden_act = str(rng.choice(HIDDEN_ACTIVATIONS[:2] if first else HIDDEN_ACTIVATIONS))
     out_act = str(rng.choice(OUTPUT_ACTIVATIONS))
     m = int(rng.integers(2, 6))
@@ -142,7 +146,7 @@ def make_case(sizes: tuple[int, ...], activations: tuple[str, ...], m: int, rng:
               with_grads: bool) -> Case:
     """A network of these widths with random weights and a random batch, and its derivatives.
 
-    ``with_grads`` also computes dL/dW and dL/db of every layer (BP3, BP4);
+    ``with_grads`` also computes d loss/dW and d loss/db of every layer (BP3, BP4);
     BP1 and BP2 only need the deltas.
     """
     net = symbolic_net(tuple(sizes), tuple(activations))
@@ -154,7 +158,7 @@ def make_case(sizes: tuple[int, ...], activations: tuple[str, ...], m: int, rng:
     deltas = net.deltas(params, x, y)
     text = f"{'-'.join(map(str, sizes))} {activations} m={m}"
     for l in range(net.n_layers):
-        _confirm(f"central differences (dL/dz of layer {l + 1})", deltas[l],
+        _confirm(f"central differences (d loss/dz of layer {l + 1})", deltas[l],
                  _delta_numeric(net, params, zs[l], l, y), text, loss=net.loss(params, x, y))
     ref = _reference_deltas(net, params, zs, acts, y)
     for l in range(net.n_layers):
@@ -170,7 +174,7 @@ def make_case(sizes: tuple[int, ...], activations: tuple[str, ...], m: int, rng:
 
         report = gradcheck.check_gradients(loss_fn, flat, sym)
         if not report.passed:
-            raise LibraryError(f"SymPy and central differences disagree on dL/dW, dL/db of {text}: "
+            raise LibraryError(f"SymPy and central differences disagree on d loss/dW, d loss/db of {text}: "
                                f"please report this\n{report}")
     return case
 
@@ -183,6 +187,81 @@ def cases(rng: np.random.Generator | None, with_grads: bool = False) -> list[Cas
     return [make_case(*_draw_network(rng, first=(i == 0)), rng, with_grads) for i in range(2)]
 
 
+# --- feedback that names a cause only on unambiguous evidence ------------------------------
+
+#: Kinds of generic diagnosis that name a constant factor: they need several entries sharing one ratio.
+FACTOR_KINDS = ("factor", "mean_vs_sum")
+
+
+def _entries_differing(expected: np.ndarray, got: np.ndarray, limit: int = 3) -> str:
+    """``entry [i, j]: expected e, got g`` for the worst few differing entries."""
+    diff = np.abs(got - expected)
+    order = np.argsort(-diff, axis=None)[:limit]
+    parts = []
+    for flat in order:
+        idx = np.unravel_index(int(flat), expected.shape)
+        if diff[idx] <= 1e-12 + 1e-6 * abs(expected[idx]):
+            break
+        where = list(int(i) for i in idx)
+        parts.append(f"entry {where}: expected {expected[idx]:.6g}, got {got[idx]:.6g}")
+    return "; ".join(parts)
+
+
+def compare_with_evidence(name: str, expected: np.ndarray | float, got: Any, inputs: dict[str, Any], *,
+                          mistakes: Mistakes | None = None) -> None:
+    """:func:`~backprop_lib.checking.checks.compare`, with a "likely cause" only where the evidence is unambiguous.
+
+    ``expected`` any shape; ``got`` what the student returned; ``mistakes``
+    maps a description to a function of ``inputs`` giving what that slip
+    returns. A slip is named only if it matches ``got`` and differs from the
+    right answer on these inputs; when two different slips give the same
+    numbers here, both are named as possibilities. A constant-factor guess
+    needs at least two non-zero entries sharing the ratio; otherwise the
+    message says which entries differ, expected against got.
+    """
+    try:
+        compare(name, expected, got, inputs)
+        return
+    except CheckFailed as failure:
+        lines = [line for line in str(failure).split("\n") if not line.startswith("  likely cause:")]
+    exp = np.asarray(expected, dtype=np.float64)
+    arr = as_array(got)
+    hint = None
+    if arr is not None and np.issubdtype(arr.dtype, np.number):
+        got_f = arr.astype(np.float64)
+        fits: list[str] = []
+        for description, wrong in (mistakes or {}).items():
+            with quiet():
+                try:
+                    candidate = np.asarray(wrong(**inputs), dtype=np.float64)
+                except Exception:  # noqa: BLE001 - a slip that cannot happen on these inputs
+                    continue
+            if candidate.shape == exp.shape and np.allclose(candidate, exp, rtol=1e-9, atol=1e-15):
+                continue  # on these inputs this slip gives the right answer: no evidence either way
+            if candidate.shape == got_f.shape and np.allclose(got_f, candidate, rtol=1e-6, atol=1e-12):
+                fits.append(description)
+        if len(fits) == 1:
+            hint = fits[0]
+        elif fits:
+            hint = "on these inputs your result fits more than one slip: " + "; OR ".join(fits)
+    if hint is None:
+        found = find_mistake(exp, got)
+        if found is not None:
+            live = int(np.count_nonzero(np.abs(exp) > 1e-12)) if exp.size else 0
+            if found.kind in FACTOR_KINDS and live < 2:
+                differs = _entries_differing(exp.reshape(-1) if exp.ndim == 0 else exp,
+                                             (arr.astype(np.float64).reshape(-1) if exp.ndim == 0
+                                              else arr.astype(np.float64)))
+                hint = None
+                lines.append(f"  what differs: {differs} (a single number: its ratio alone cannot tell "
+                             "which factor is off; recheck each factor of the formula)")
+            else:
+                hint = found.message
+    if hint:
+        lines.append(f"  likely cause: {hint}")
+    raise CheckFailed("\n".join(lines))
+
+
 def _shape_text(**arrays: np.ndarray) -> str:
     return ", ".join(f"{k} {tuple(np.shape(v))}" for k, v in arrays.items())
 
@@ -190,17 +269,17 @@ def _shape_text(**arrays: np.ndarray) -> str:
 # --- BP1: delta_output -------------------------------------------------------------
 
 DELTA_OUTPUT_MISTAKES = {
-    "the activation derivative is missing: BP1 multiplies dL/dy_hat element-wise by act_prime(z) "
+    "the activation derivative is missing: BP1 multiplies d loss/d y_hat element-wise by act_prime(z) "
     "(the Hadamard product)":
         lambda y_hat, y, z, act_prime: 2 * (y_hat - y) / len(y),
-    "your delta is m times too big: the 1/m of the batch mean is missing, dL/dy_hat = 2 (y_hat - y) / m":
+    "your delta is m times too big: the 1/m of the batch mean is missing, d loss/d y_hat = 2 (y_hat - y) / m":
         lambda y_hat, y, z, act_prime: 2 * (y_hat - y) * act_prime(z),
     "you divided by y.size (m times k, every entry) but the loss sums over the k outputs and averages "
     "over the m rows only: divide by m = y.shape[0]":
         lambda y_hat, y, z, act_prime: 2 * (y_hat - y) / y.size * act_prime(z),
     "your delta is half the expected one: the 2 from differentiating the square (y_hat - y)**2 is missing":
         lambda y_hat, y, z, act_prime: (y_hat - y) / len(y) * act_prime(z),
-    "the sign is flipped: dL/dy_hat = 2 (y_hat - y) / m, not 2 (y - y_hat) / m":
+    "the sign is flipped: d loss/d y_hat = 2 (y_hat - y) / m, not 2 (y - y_hat) / m":
         lambda y_hat, y, z, act_prime: 2 * (y - y_hat) / len(y) * act_prime(z),
     "act_prime takes z, the pre-activation, but you gave it y_hat":
         lambda y_hat, y, z, act_prime: 2 * (y_hat - y) / len(y) * act_prime(y_hat),
@@ -210,9 +289,9 @@ DELTA_OUTPUT_MISTAKES = {
 
 
 def check_delta_output(fn: Callable[..., Any], rng: np.random.Generator | None = None) -> None:
-    """``fn(y_hat, y, z, act_prime)`` must return BP1's delta = dL/dz of the output layer, (m, k).
+    """``fn(y_hat, y, z, act_prime)`` must return BP1's delta = d loss/dz of the output layer, (m, k).
 
-    ``L = (1/m) * sum((y_hat - y)**2)`` over the m rows and k outputs, ``y_hat =
+    ``loss = (1/m) * sum((y_hat - y)**2)`` over the m rows and k outputs, ``y_hat =
     act(z)``; compared element-wise with ``sympy.diff`` of the whole network's loss.
     """
     name = "delta_output"
@@ -223,7 +302,8 @@ def check_delta_output(fn: Callable[..., Any], rng: np.random.Generator | None =
                   "act_prime": case.act_prime(L)}
         got = call_named(fn, name, inputs, mistakes=DELTA_OUTPUT_MISTAKES, forbidden=BP1_REFERENCES,
                          hint="every array here is (m, k): BP1 needs only element-wise operations")
-        compare(f"{name} on {case.describe()}", case.deltas[L], got, inputs, mistakes=DELTA_OUTPUT_MISTAKES)
+        compare_with_evidence(f"{name} on {case.describe()}", case.deltas[L], got, inputs,
+                              mistakes=DELTA_OUTPUT_MISTAKES)
     passed(name, len(all_cases), "matches sympy.diff of the loss with respect to every output z, "
            "confirmed by central differences")
 
@@ -268,8 +348,8 @@ def check_delta_hidden(fn: Callable[..., Any], rng: np.random.Generator | None =
             hint = (f"shapes: {_shape_text(delta_next=inputs['delta_next'], W_next=inputs['W_next'], z=inputs['z'])}"
                     "; BP2 is (delta_next @ W_next.T) * act_prime(z)")
             got = call_named(fn, name, inputs, mistakes=DELTA_HIDDEN_MISTAKES, forbidden=BP2_REFERENCES, hint=hint)
-            compare(f"{name} on {case.describe()}, hidden layer {l + 1}", case.deltas[l], got, inputs,
-                    mistakes=DELTA_HIDDEN_MISTAKES)
+            compare_with_evidence(f"{name} on {case.describe()}, hidden layer {l + 1}", case.deltas[l], got,
+                                  inputs, mistakes=DELTA_HIDDEN_MISTAKES)
     passed(name, len(all_cases), "matches sympy.diff of the loss with respect to every hidden z, "
            "confirmed by central differences")
 
@@ -293,7 +373,7 @@ GRAD_W_MISTAKES = {
 
 
 def check_grad_W(fn: Callable[..., Any], rng: np.random.Generator | None = None) -> None:
-    """``fn(a_prev, delta)`` must return BP3's dL/dW = a_prev.T @ delta, (n_prev, n), for every layer.
+    """``fn(a_prev, delta)`` must return BP3's d loss/dW = a_prev.T @ delta, (n_prev, n), for every layer.
 
     ``delta`` comes from the library; the expected dW is ``sympy.diff`` of
     the loss with respect to every weight (confirmed by central differences).
@@ -307,8 +387,8 @@ def check_grad_W(fn: Callable[..., Any], rng: np.random.Generator | None = None)
             hint = (f"shapes: {_shape_text(**inputs)}; dW = a_prev.T @ delta is "
                     f"(n_prev, m) @ (m, n) = {case.params[l]['W'].shape}")
             got = call_named(fn, name, inputs, mistakes=GRAD_W_MISTAKES, forbidden=BP34_REFERENCES, hint=hint)
-            compare(f"{name} for layer {l + 1} of {case.describe()}", case.grads[l][0], got, inputs,
-                    mistakes=GRAD_W_MISTAKES)
+            compare_with_evidence(f"{name} for layer {l + 1} of {case.describe()}", case.grads[l][0], got,
+                                  inputs, mistakes=GRAD_W_MISTAKES)
             n += 1
     passed(name, n, "matches sympy.diff of the loss with respect to every weight, confirmed by central differences")
 
@@ -333,7 +413,7 @@ GRAD_B_MISTAKES = {
 
 
 def check_grad_b(fn: Callable[..., Any], rng: np.random.Generator | None = None) -> None:
-    """``fn(delta)`` must return BP4's dL/db = delta summed over the rows, (n,), for every layer.
+    """``fn(delta)`` must return BP4's d loss/db = delta summed over the rows, (n,), for every layer.
 
     ``delta`` comes from the library; the expected db is ``sympy.diff`` of
     the loss with respect to every bias (confirmed by central differences).
@@ -346,8 +426,8 @@ def check_grad_b(fn: Callable[..., Any], rng: np.random.Generator | None = None)
             inputs = {"delta": case.ref_deltas[l].copy()}
             got = call_named(fn, name, inputs, mistakes=GRAD_B_MISTAKES, forbidden=BP34_REFERENCES,
                              hint=f"delta is (m, n) = {inputs['delta'].shape}; db = delta.sum(axis=0) is (n,)")
-            compare(f"{name} for layer {l + 1} of {case.describe()}", case.grads[l][1], got, inputs,
-                    mistakes=GRAD_B_MISTAKES)
+            compare_with_evidence(f"{name} for layer {l + 1} of {case.describe()}", case.grads[l][1], got,
+                                  inputs, mistakes=GRAD_B_MISTAKES)
             n += 1
     passed(name, n, "matches sympy.diff of the loss with respect to every bias, confirmed by central differences")
 
@@ -369,4 +449,17 @@ FORBIDDEN_REFERENCES = {
         "nn.mlp.backward", "nn.mlp.loss_and_grads"),
     "grad_b": ("nn.layers.dense_activation_backward", "nn.layers.dense_backward", "nn.layers.dense_param_grads",
         "nn.mlp.backward", "nn.mlp.loss_and_grads"),
+}
+
+
+#: The rules of each exercise's answer that the checks apply to every call of the student's function
+#: (``backprop_lib.checking.checks``): the inputs it may change in place (every other array, list or dict it
+#: is given must come back as it was; the exercise's text says so) and the kind of value it returns:
+#: "array", "number", "numeric" (either), list, dict, a tuple of these, or None (anything).
+MAY_MODIFY: dict[str, tuple[str, ...]] = {}
+RETURNS: dict[str, object] = {
+    "delta_output": "array",
+    "delta_hidden": "array",
+    "grad_W": "array",
+    "grad_b": "array",
 }

@@ -33,24 +33,26 @@ import numpy as np
 import sympy as sp
 
 from ..checking import gradcheck
-from ..nn import layers, mlp
+from ..nn import layers, losses, mlp
 from ..nn.activations import ACTIVATIONS, relu, sigmoid
-from ..checking.checks import require_keys, CheckFailed, LibraryError, call_student, compare, fmt, passed
+from ..checking.checks import require_keys, CheckFailed, LibraryError, call_student, fmt, passed
 from ..checking.diagnose import as_array, describe_type
 from ..nn.losses import binary_cross_entropy_with_logits
 from ..checking.symbolic import Symbolic
 from ..checking.symbolic import sigmoid as sym_sigmoid
 from . import pick_rng
+from .lesson04 import compare_with_evidence
 
 #: The parameters of the lesson's network, in order.
 PARAM_NAMES = ("W1", "b1", "W2", "b2")
 
-#: The library's functions that would answer an exercise of this lesson outright.
-LAYER_REFERENCES = (layers.dense_forward, layers.dense_backward, layers.dense_param_grads,
-                    layers.dense_activation_forward, layers.dense_activation_backward,
-                    layers.activation_forward, layers.activation_backward)
-NETWORK_REFERENCES = (mlp.forward, mlp.backward, mlp.loss_and_grads,
-                      gradcheck.numerical_gradient, gradcheck.check_gradients)
+#: The library's functions that would answer an exercise of this lesson outright, exercise by exercise
+#: (anything else in backprop_lib may be used: ``relu_prime``, ``sigmoid``, ...).
+DENSE_FORWARD_REFERENCES = (layers.dense_forward, layers.dense_activation_forward)
+DENSE_BACKWARD_REFERENCES = (layers.dense_backward, layers.dense_param_grads, layers.dense_activation_backward)
+RELU_REFERENCES = (layers.activation_backward, layers.dense_activation_backward)
+OUTPUT_DELTA_REFERENCES = (losses.binary_cross_entropy, losses.binary_cross_entropy_with_logits)
+NETWORK_REFERENCES = (mlp.backward, mlp.loss_and_grads, gradcheck.numerical_gradient, gradcheck.check_gradients)
 GRADCHECK_REFERENCES = (gradcheck.numerical_gradient, gradcheck.check_gradients, gradcheck.check_sampled,
                         gradcheck.central_difference, gradcheck.rel_error, gradcheck.max_rel_error)
 
@@ -111,7 +113,7 @@ def check_dense_forward(fn: Callable[..., Any], rng: np.random.Generator | None 
         oracle, _ = layers.dense_forward(x.copy(), W.copy(), b.copy())
         if gradcheck.max_rel_error(oracle, expected) > gradcheck.EXACT_TOL:
             raise LibraryError("layers.dense_forward disagrees with einsum: please report this")
-        got = _pair(call_student(fn, name, x.copy(), W.copy(), b.copy(), forbidden=LAYER_REFERENCES),
+        got = _pair(call_student(fn, name, x.copy(), W.copy(), b.copy(), forbidden=DENSE_FORWARD_REFERENCES),
                     name, "a pair (z, cache)")
         if len(got) != 2:
             raise CheckFailed(f"{name} should return a pair (z, cache), but it returned {len(got)} values: "
@@ -119,7 +121,7 @@ def check_dense_forward(fn: Callable[..., Any], rng: np.random.Generator | None 
         z, cache = got
         if isinstance(z, tuple) and len(z) == 3 and as_array(cache) is not None:
             raise CheckFailed(f"{name} returned (cache, z): the order is (z, cache)")
-        compare(f"z from {name}", expected, z, inputs, mistakes=DENSE_FORWARD_MISTAKES)
+        compare_with_evidence(f"z from {name}", expected, z, inputs, mistakes=DENSE_FORWARD_MISTAKES)
         _check_dense_cache(name, cache, x, W, b)
     passed(name, len(cases), "z equals x @ W + b, and the cache holds (x, W, b)")
 
@@ -196,12 +198,12 @@ def check_dense_backward(fn: Callable[..., Any], rng: np.random.Generator | None
         for part in numeric:
             _confirm(f"dense_backward ({part})", oracle[part], numeric[part])
         got = _pair(call_student(fn, name, dout.copy(), (x.copy(), W.copy(), b.copy()),
-                                 forbidden=LAYER_REFERENCES), name, "three arrays (dx, dW, db)")
+                                 forbidden=DENSE_BACKWARD_REFERENCES), name, "three arrays (dx, dW, db)")
         if len(got) != 3:
             raise CheckFailed(f"{name} should return three arrays (dx, dW, db), but it returned "
                               f"{len(got)} values")
         for part, value in zip(("dx", "dW", "db"), got):
-            compare(f"{part} from {name}", oracle[part], value, inputs, mistakes=_dense_mistakes(part))
+            compare_with_evidence(f"{part} from {name}", oracle[part], value, inputs, mistakes=_dense_mistakes(part))
     passed(name, len(cases), "dx, dW and db match central differences of sum(dout * z)")
 
 
@@ -259,8 +261,8 @@ def check_relu_backward(fn: Callable[..., Any], rng: np.random.Generator | None 
         oracle = layers.activation_backward(dout, (z, ACTIVATIONS["relu"])) + 0.0  # + 0.0: no "-0." shown
         numeric = _numeric(lambda: float(np.sum(dout * relu(z))), z)
         _confirm("ReLU backward", oracle, numeric, mask=z != 0)
-        got = call_student(fn, name, dout.copy(), z.copy(), forbidden=LAYER_REFERENCES)
-        compare(f"dz from {name}", oracle, got, {"dout": dout, "z": z}, mistakes=RELU_MISTAKES)
+        got = call_student(fn, name, dout.copy(), z.copy(), forbidden=RELU_REFERENCES)
+        compare_with_evidence(f"dz from {name}", oracle, got, {"dout": dout, "z": z}, mistakes=RELU_MISTAKES)
     passed(name, len(cases), "dz = dout where z > 0, and 0 where z <= 0 (the kink included)")
 
 
@@ -314,8 +316,8 @@ def check_output_delta(fn: Callable[..., Any], rng: np.random.Generator | None =
         expected = exact(z, y) / m
         numeric = _numeric(lambda: binary_cross_entropy_with_logits(z, y)[0], z)
         _confirm("BCE of a sigmoid (SymPy)", expected, numeric)
-        got = call_student(fn, name, y_hat.copy(), y.copy(), forbidden=LAYER_REFERENCES)
-        compare(f"delta from {name}", expected, got, {"y_hat": y_hat, "y": y}, mistakes=OUTPUT_DELTA_MISTAKES)
+        got = call_student(fn, name, y_hat.copy(), y.copy(), forbidden=OUTPUT_DELTA_REFERENCES)
+        compare_with_evidence(f"delta from {name}", expected, got, {"y_hat": y_hat, "y": y}, mistakes=OUTPUT_DELTA_MISTAKES)
     passed(name, len(shapes), "matches sympy.diff of the mean cross-entropy with respect to z")
 
 
@@ -678,20 +680,27 @@ VERIFIED_OUTSIDE = ('dense_forward', 'dense_backward', 'relu_backward', 'output_
 #: The course library's own functions each exercise may not use, not even copied: its check forbids
 #: them, and the exercise's text says so (tests/test_verify.py checks the two agree).
 FORBIDDEN_REFERENCES = {
-    "dense_forward": ("nn.layers.activation_backward", "nn.layers.activation_forward", "nn.layers.dense_activation_backward",
-        "nn.layers.dense_activation_forward", "nn.layers.dense_backward", "nn.layers.dense_forward",
-        "nn.layers.dense_param_grads"),
-    "dense_backward": ("nn.layers.activation_backward", "nn.layers.activation_forward", "nn.layers.dense_activation_backward",
-        "nn.layers.dense_activation_forward", "nn.layers.dense_backward", "nn.layers.dense_forward",
-        "nn.layers.dense_param_grads"),
-    "relu_backward": ("nn.layers.activation_backward", "nn.layers.activation_forward", "nn.layers.dense_activation_backward",
-        "nn.layers.dense_activation_forward", "nn.layers.dense_backward", "nn.layers.dense_forward",
-        "nn.layers.dense_param_grads"),
-    "output_delta": ("nn.layers.activation_backward", "nn.layers.activation_forward", "nn.layers.dense_activation_backward",
-        "nn.layers.dense_activation_forward", "nn.layers.dense_backward", "nn.layers.dense_forward",
-        "nn.layers.dense_param_grads"),
-    "network_gradients": ("checking.gradcheck.check_gradients", "checking.gradcheck.numerical_gradient", "nn.mlp.backward", "nn.mlp.forward",
+    "dense_forward": ("nn.layers.dense_activation_forward", "nn.layers.dense_forward"),
+    "dense_backward": ("nn.layers.dense_activation_backward", "nn.layers.dense_backward", "nn.layers.dense_param_grads"),
+    "relu_backward": ("nn.layers.activation_backward", "nn.layers.dense_activation_backward"),
+    "output_delta": ("nn.losses.binary_cross_entropy", "nn.losses.binary_cross_entropy_with_logits"),
+    "network_gradients": ("checking.gradcheck.check_gradients", "checking.gradcheck.numerical_gradient", "nn.mlp.backward",
         "nn.mlp.loss_and_grads"),
     "grad_check": ("checking.gradcheck.central_difference", "checking.gradcheck.check_gradients", "checking.gradcheck.check_sampled",
         "checking.gradcheck.max_rel_error", "checking.gradcheck.numerical_gradient", "checking.gradcheck.rel_error"),
+}
+
+
+#: The rules of each exercise's answer that the checks apply to every call of the student's function
+#: (``backprop_lib.checking.checks``): the inputs it may change in place (every other array, list or dict it
+#: is given must come back as it was; the exercise's text says so) and the kind of value it returns:
+#: "array", "number", "numeric" (either), list, dict, a tuple of these, or None (anything).
+MAY_MODIFY: dict[str, tuple[str, ...]] = {"grad_check": ("params",)}
+RETURNS: dict[str, object] = {
+    "dense_forward": ("array", None),
+    "dense_backward": ("array", "array", "array"),
+    "relu_backward": "array",
+    "output_delta": "array",
+    "network_gradients": dict,
+    "grad_check": dict,
 }

@@ -38,19 +38,25 @@ import sympy as sp
 from ..nn.activations import sigmoid as _sig
 from ..checking import gradcheck
 from ..lessons import xor, xor_net
-from ..checking.checks import require_keys, CheckFailed, LibraryError, Mistakes, call_student, compare, fmt, passed, quiet
+from ..checking.checks import require_keys, CheckFailed, LibraryError, Mistakes, call_student, fmt, passed, quiet
 from ..checking.diagnose import as_array, describe_type
 from ..nn.datasets import xor as xor_data
 from ..checking.symbolic import sigmoid as sym_sigmoid
 from . import pick_rng
+from .lesson04 import compare_with_evidence
 
 PARAM_NAMES = xor_net.PARAM_NAMES
 #: The exercises whose hidden check the grader can re-run outside the student's kernel (autograder/verify.py):
 #: all of them. The Recipe ``xor_recipe`` returns travels as its fields and is rebuilt with the grader's class.
 VERIFIED_OUTSIDE = ("forward", "backward", "train_step", "train", "xor_recipe")
-#: The library functions that would answer this lesson's exercises outright.
-REFERENCES = (xor_net.forward, xor_net.backward, xor_net.train_step, xor_net.train, xor.gradients,
-              xor.predict, xor.train_one, xor.train_loop, xor.train_many, xor_net.epochs_to_solve)
+#: The library functions that would answer each exercise outright (anything else of backprop_lib may be used).
+FORWARD_REFERENCES = (xor_net.forward, xor.predict)
+BACKWARD_REFERENCES = (xor_net.backward, xor.gradients)
+STEP_REFERENCES = (xor_net.train_step, xor.train_one, xor.train_loop, xor.train_many)
+TRAIN_REFERENCES = (xor_net.train, xor.train_one, xor.train_loop, xor.train_many)
+#: A recipe is judged by training it; no library function returns one, so only the reference trainers,
+#: which would hide what the recipe does, are out of bounds inside xor_recipe.
+RECIPE_REFERENCES = (xor.train_one, xor.train_loop)
 
 #: xor_recipe: this many seeds are trained ...
 RECIPE_SEEDS = 32
@@ -89,7 +95,8 @@ def sympy_forward_and_grads(params: Mapping[str, np.ndarray], x: np.ndarray,
 
     ``x`` (m, 2), ``y`` (m, 1); the gradients have the parameters' shapes.
     """
-    W1, b1, W2, b2 = (np.asarray(params[n], dtype=np.float64) for n in PARAM_NAMES)
+    W1, W2 = (np.asarray(params[n], dtype=np.float64) for n in ("W1", "W2"))
+    b1, b2 = (np.asarray(params[n], dtype=np.float64).reshape(-1) for n in ("b1", "b2"))   # (H,), (1,)
     H, m = W1.shape[1], x.shape[0]
     f = _unit_formula()
     z2 = _sig(x @ W1 + b1) @ W2 + b2                       # (m, 1): only to split off "the rest" r
@@ -97,28 +104,28 @@ def sympy_forward_and_grads(params: Mapping[str, np.ndarray], x: np.ndarray,
     y_hat = None
     with np.errstate(all="ignore"):
         for j in range(H):
-            a_j = _sig(x @ W1[:, j] + b1[0, j])            # (m,)
+            a_j = _sig(x @ W1[:, j] + b1[j])               # (m,)
             r = z2[:, 0] - W2[j, 0] * a_j
             out = [np.broadcast_to(np.asarray(o, dtype=np.float64), (m,))
-                   for o in f(x[:, 0], x[:, 1], y[:, 0], W1[0, j], W1[1, j], b1[0, j], W2[j, 0], r)]
+                   for o in f(x[:, 0], x[:, 1], y[:, 0], W1[0, j], W1[1, j], b1[j], W2[j, 0], r)]
             y_hat = out[0].reshape(m, 1)
             grads["W1"][0, j], grads["W1"][1, j] = out[1].sum(), out[2].sum()
-            grads["b1"][0, j], grads["W2"][j, 0] = out[3].sum(), out[4].sum()
-            grads["b2"][0, 0] = out[5].sum()
+            grads["b1"].reshape(-1)[j], grads["W2"][j, 0] = out[3].sum(), out[4].sum()
+            grads["b2"].reshape(-1)[0] = out[5].sum()
     return y_hat, grads
 
 
 # --- calling the student's code -------------------------------------------------------------
 
 def _call(fn: Callable[..., Any], name: str, args: tuple, inputs: Mapping[str, Any], mistakes: Mistakes,
-          hint: str) -> Any:
+          hint: str, forbidden: tuple[Callable[..., Any], ...]) -> Any:
     """:func:`call_student`, and when the student's code raises, name the mistake that raises the same way.
 
     Each of ``mistakes`` is run on ``inputs`` (as keyword arguments); one that raises the same exception
     with the same message is the likely cause. Otherwise a shape mismatch in a matrix product gets ``hint``.
     """
     try:
-        return call_student(fn, name, *args, forbidden=REFERENCES)
+        return call_student(fn, name, *args, forbidden=forbidden)
     except CheckFailed as failure:
         text, head = str(failure), f"{name} raised "
         if not text.startswith(head) or "\n  on input: " not in text:
@@ -147,8 +154,8 @@ def _case(rng: np.random.Generator, hidden: bool, index: int) -> tuple[dict[str,
         H, m = int(rng.integers(1, 6)), int(rng.integers(2, 8))
     else:
         H, m = 3, 4
-    params = {"W1": rng.normal(0, 1.5, (2, H)), "b1": rng.normal(0, 1, (1, H)),
-              "W2": rng.normal(0, 1.5, (H, 1)), "b2": rng.normal(0, 1, (1, 1))}
+    params = {"W1": rng.normal(0, 1.5, (2, H)), "b1": rng.normal(0, 1, H),
+              "W2": rng.normal(0, 1.5, (H, 1)), "b2": rng.normal(0, 1, 1)}
     x = rng.uniform(-1, 2, (m, 2))
     y = rng.integers(0, 2, (m, 1)).astype(np.float64)
     return params, x, y
@@ -188,7 +195,7 @@ FORWARD_MISTAKES = {
 def check_forward(fn: Callable[..., Any], rng: np.random.Generator | None = None) -> None:
     """``fn(params, x)`` must return ``(y_hat, cache)`` with ``cache = (x, a1, y_hat)``.
 
-    ``params``: ``W1`` (2, H), ``b1`` (1, H), ``W2`` (H, 1), ``b2`` (1, 1);
+    ``params``: ``W1`` (2, H), ``b1`` (H,), ``W2`` (H, 1), ``b2`` (1,);
     ``x`` (m, 2); ``y_hat`` (m, 1); ``a1`` (m, H). The expected ``y_hat``
     comes from SymPy (the network written as a formula).
     """
@@ -204,12 +211,12 @@ def check_forward(fn: Callable[..., Any], rng: np.random.Generator | None = None
         inputs = dict(params, x=x)
         got = _call(fn, name, (_copies(params), x.copy()), inputs, FORWARD_MISTAKES,
                     "a matrix product whose shapes do not fit: x (m, 2) @ W1 (2, H) gives (m, H), and "
-                    "a1 (m, H) @ W2 (H, 1) gives (m, 1)")
+                    "a1 (m, H) @ W2 (H, 1) gives (m, 1)", FORWARD_REFERENCES)
         if not isinstance(got, (tuple, list)) or len(got) != 2:
             raise CheckFailed(f"{name} should return a pair (y_hat, cache), but it returned "
                               f"{describe_type(got) if not isinstance(got, (tuple, list)) else f'{len(got)} values'}")
         y_hat, cache = got
-        compare(f"y_hat from {name} ({_describe(params, x)})", expected, y_hat, inputs, mistakes=FORWARD_MISTAKES)
+        compare_with_evidence(f"y_hat from {name} ({_describe(params, x)})", expected, y_hat, inputs, mistakes=FORWARD_MISTAKES)
         _check_cache(name, cache, x, a1, expected)
     passed(name, n, "y_hat matches the network written out in SymPy, and the cache is (x, a1, y_hat)")
 
@@ -235,7 +242,7 @@ def _check_cache(name: str, cache: Any, x: np.ndarray, a1: np.ndarray, y_hat: np
 # --- Exercise 2: backward ------------------------------------------------------------------
 
 def _grads_variant(W1, b1, W2, b2, x, y, *, sign=1.0, out_prime=True, hidden_prime=True, mean=False,
-                   prime_of_a=False, dW_t=False, not_summed=False, no_keepdims=False, w2_no_t=False):
+                   prime_of_a=False, dW_t=False, not_summed=False, keepdims=False, w2_no_t=False):
     """The gradients a typical mistake computes (all four, as a dict)."""
     a1 = _sig(x @ W1 + b1)
     y_hat = _sig(a1 @ W2 + b2)
@@ -249,10 +256,10 @@ def _grads_variant(W1, b1, W2, b2, x, y, *, sign=1.0, out_prime=True, hidden_pri
     scale = 1.0 / x.shape[0] if mean else 1.0
     if not_summed:
         db1, db2 = delta1, delta2
-    elif no_keepdims:
-        db1, db2 = delta1.sum(axis=0), delta2.sum(axis=0)
-    else:
+    elif keepdims:
         db1, db2 = delta1.sum(axis=0, keepdims=True), delta2.sum(axis=0, keepdims=True)
+    else:
+        db1, db2 = delta1.sum(axis=0), delta2.sum(axis=0)
     dW1 = delta1.T @ x if dW_t else x.T @ delta1
     dW2 = a1.T @ delta2
     return {"W1": dW1 * scale, "b1": db1 * scale, "W2": dW2 * scale, "b2": db2 * scale}
@@ -272,10 +279,10 @@ _BACKWARD_MISTAKE_FLAGS = {
     "dW1 is transposed: dW1 = x.T @ delta1 has the shape of W1, (2, H)": dict(dW_t=True),
     "delta2 @ W2 needs W2.T: delta2 is (m, 1) and W2 is (H, 1), so delta1 = (delta2 @ W2.T) * a1 * (1 - a1)":
         dict(w2_no_t=True),
-    "the bias gradient is not summed over the examples: db = delta.sum(axis=0, keepdims=True)":
-        dict(not_summed=True),
-    "the bias gradient lost an axis: sum with keepdims=True so that db1 is (1, H) and db2 is (1, 1), the "
-    "shapes of b1 and b2": dict(no_keepdims=True),
+    "the bias gradient is not summed over the examples: each bias is shared by all m rows, so "
+    "db = delta.sum(axis=0)": dict(not_summed=True),
+    "keepdims=True gives db1 the shape (1, H) and db2 (1, 1), but b1 is (H,) and b2 is (1,): "
+    "db = delta.sum(axis=0), without keepdims": dict(keepdims=True),
 }
 
 
@@ -316,11 +323,11 @@ def check_backward(fn: Callable[..., Any], rng: np.random.Generator | None = Non
                      for text, flags in _BACKWARD_MISTAKE_FLAGS.items()},
                     "a matrix product whose shapes do not fit: delta2 (m, 1) @ W2.T (1, H) gives delta1's "
                     "(m, H); a1.T (H, m) @ delta2 (m, 1) gives dW2's (H, 1); x.T (2, m) @ delta1 (m, H) gives "
-                    "dW1's (2, H)")
+                    "dW1's (2, H)", BACKWARD_REFERENCES)
         require_keys(got, PARAM_NAMES, f"the value returned by {name}",
                      "{'W1': dW1, 'b1': db1, 'W2': dW2, 'b2': db2}")
         for k in BACKWARD_ORDER:
-            compare(f"d{k} from {name} ({_describe(params, x)})", exact[k], got[k], inputs,
+            compare_with_evidence(f"d{k} from {name} ({_describe(params, x)})", exact[k], got[k], inputs,
                     mistakes=_backward_mistakes(k))
     passed(name, n, "all four gradients match sympy.diff of the summed loss and central differences")
 
@@ -351,17 +358,17 @@ def check_train_step(fn: Callable[..., Any], rng: np.random.Generator | None = N
         grads = xor_net.backward(before, cache, y, kind)
         after = {k: before[k] - lr * grads[k] for k in PARAM_NAMES}
         work = _copies(params)
-        got = call_student(fn, name, work, x.copy(), y.copy(), lr, ops, forbidden=REFERENCES[2:])
+        got = call_student(fn, name, work, x.copy(), y.copy(), lr, ops, forbidden=STEP_REFERENCES)
         label = f"{name} ({_describe(params, x)}, loss {kind}, lr = {lr})"
         if not isinstance(got, (tuple, list)) or len(got) != 2:
             raise CheckFailed(f"{name} should return a pair (loss, y_hat), but it returned "
                               f"{describe_type(got) if not isinstance(got, (tuple, list)) else f'{len(got)} values'}")
         got_loss, got_y_hat = got
         loss_after = xor_net.loss(xor_net.forward(after, x)[0], y, kind)
-        compare(f"the loss returned by {label}", loss, got_loss, {"x": x, "y": y},
+        compare_with_evidence(f"the loss returned by {label}", loss, got_loss, {"x": x, "y": y},
                 mistakes={"this is the loss AFTER the update; return the loss of the forward pass made "
                           "before it (the one the gradients come from)": lambda x, y: loss_after})
-        compare(f"the y_hat returned by {label}", y_hat, got_y_hat, {"x": x, "y": y},
+        compare_with_evidence(f"the y_hat returned by {label}", y_hat, got_y_hat, {"x": x, "y": y},
                 mistakes={"this is y_hat AFTER the update; return the y_hat of the forward pass made "
                           "before it": lambda x, y: xor_net.forward(after, x)[0]})
         if not isinstance(work, dict) or any(k not in work for k in PARAM_NAMES):
@@ -373,7 +380,7 @@ def check_train_step(fn: Callable[..., Any], rng: np.random.Generator | None = N
                               "rebinds a local name)")
         for k in PARAM_NAMES:
             inputs = {"old": before[k], "grad": grads[k], "lr": lr}
-            compare(f"params[{k!r}] after {label}", after[k], work[k], inputs, mistakes={
+            compare_with_evidence(f"params[{k!r}] after {label}", after[k], work[k], inputs, mistakes={
                 f"{k} moved uphill: gradient descent SUBTRACTS, params[{k!r}] -= lr * grads[{k!r}]":
                     lambda old, grad, lr: old + lr * grad,
                 f"the learning rate is missing from the update of {k}: subtract lr * grads[{k!r}]":
@@ -424,7 +431,7 @@ def check_train(fn: Callable[..., Any], rng: np.random.Generator | None = None) 
         expected_params = _copies(params)
         history, solved_at = xor_net.train(expected_params, x, y, lr, epochs, ops)
         work = _copies(params)
-        got = call_student(fn, name, work, x.copy(), y.copy(), lr, epochs, ops, forbidden=REFERENCES[3:])
+        got = call_student(fn, name, work, x.copy(), y.copy(), lr, epochs, ops, forbidden=TRAIN_REFERENCES)
         label = f"{name} (2-{params['W1'].shape[1]}-1 network, loss {kind}, lr = {lr}, epochs = {epochs})"
         if not isinstance(got, (tuple, list)) or len(got) != 2:
             raise CheckFailed(f"{name} should return a pair (history, solved_at), but it returned "
@@ -434,7 +441,11 @@ def check_train(fn: Callable[..., Any], rng: np.random.Generator | None = None) 
         if arr is not None and arr.shape == (epochs + 1,):
             raise CheckFailed(f"the history from {label} has {epochs + 1} entries: one loss per epoch, "
                               f"{epochs} in all (the loss before each update)")
-        compare(f"the history from {label}", history, got_history, {"epochs": epochs}, mistakes={
+        if arr is not None and arr.ndim == 1 and arr.shape != (epochs,):
+            raise CheckFailed(f"the history from {label} has {arr.shape[0]} entries, but {epochs} epochs were asked "
+                              f"for: one loss per epoch. Does the loop stop early (a return or break inside it), "
+                              "or record only some epochs?")
+        compare_with_evidence(f"the history from {label}", history, got_history, {"epochs": epochs}, mistakes={
             "the history is shifted by one epoch: it holds the loss AFTER each update; record the loss "
             "train_step returns (from before its update)": lambda epochs: _history_after(params, kind, lr, epochs),
         })
@@ -498,7 +509,8 @@ def recipe_hints(recipe: xor.Recipe) -> list[str]:
     hints = []
     if recipe.hidden <= 3:
         hints.append(f"{recipe.hidden} hidden unit{'s' if recipe.hidden > 1 else ''}: with so few, many "
-                     "starts end in a local minimum; more hidden units give more ways out")
+                     "starts drift onto a plateau where the loss keeps falling ever more slowly and never "
+                     "reaches the solution in time; more hidden units give more ways out")
     if recipe.init == "uniform":
         hints.append("init 'uniform' starts every weight positive, so the hidden units start alike; "
                      "'symmetric' or 'xavier' starts them different")
@@ -522,7 +534,7 @@ def check_xor_recipe(fn: Callable[..., Any], rng: np.random.Generator | None = N
     """
     rng, hidden = pick_rng(rng)
     name = "xor_recipe"
-    recipe = _as_recipe(call_student(fn, name, forbidden=REFERENCES))
+    recipe = _as_recipe(call_student(fn, name, forbidden=RECIPE_REFERENCES))
     if recipe.epochs > EPOCH_BUDGET:
         raise CheckFailed(f"{name} asks for {recipe.epochs} epochs, more than the budget of {EPOCH_BUDGET}: "
                           "the task is a recipe that solves XOR within a few hundred epochs (the classic example's "
@@ -554,14 +566,23 @@ def check_xor_recipe(fn: Callable[..., Any], rng: np.random.Generator | None = N
 #: The course library's own functions each exercise may not use, not even copied: its check forbids
 #: them, and the exercise's text says so (tests/test_verify.py checks the two agree).
 FORBIDDEN_REFERENCES = {
-    "forward": ("lessons.xor.gradients", "lessons.xor.predict", "lessons.xor.train_loop", "lessons.xor.train_many", "lessons.xor.train_one",
-        "lessons.xor_net.backward", "lessons.xor_net.epochs_to_solve", "lessons.xor_net.forward", "lessons.xor_net.train", "lessons.xor_net.train_step"),
-    "backward": ("lessons.xor.gradients", "lessons.xor.predict", "lessons.xor.train_loop", "lessons.xor.train_many", "lessons.xor.train_one",
-        "lessons.xor_net.backward", "lessons.xor_net.epochs_to_solve", "lessons.xor_net.forward", "lessons.xor_net.train", "lessons.xor_net.train_step"),
-    "train_step": ("lessons.xor.gradients", "lessons.xor.predict", "lessons.xor.train_loop", "lessons.xor.train_many", "lessons.xor.train_one",
-        "lessons.xor_net.epochs_to_solve", "lessons.xor_net.train", "lessons.xor_net.train_step"),
-    "train": ("lessons.xor.gradients", "lessons.xor.predict", "lessons.xor.train_loop", "lessons.xor.train_many", "lessons.xor.train_one",
-        "lessons.xor_net.epochs_to_solve", "lessons.xor_net.train"),
-    "xor_recipe": ("lessons.xor.gradients", "lessons.xor.predict", "lessons.xor.train_loop", "lessons.xor.train_many", "lessons.xor.train_one",
-        "lessons.xor_net.backward", "lessons.xor_net.epochs_to_solve", "lessons.xor_net.forward", "lessons.xor_net.train", "lessons.xor_net.train_step"),
+    "forward": ("lessons.xor.predict", "lessons.xor_net.forward"),
+    "backward": ("lessons.xor.gradients", "lessons.xor_net.backward"),
+    "train_step": ("lessons.xor.train_loop", "lessons.xor.train_many", "lessons.xor.train_one", "lessons.xor_net.train_step"),
+    "train": ("lessons.xor.train_loop", "lessons.xor.train_many", "lessons.xor.train_one", "lessons.xor_net.train"),
+    "xor_recipe": ("lessons.xor.train_loop", "lessons.xor.train_one"),
+}
+
+
+#: The rules of each exercise's answer that the checks apply to every call of the student's function
+#: (``backprop_lib.checking.checks``): the inputs it may change in place (every other array, list or dict it
+#: is given must come back as it was; the exercise's text says so) and the kind of value it returns:
+#: "array", "number", "numeric" (either), list, dict, a tuple of these, or None (anything).
+MAY_MODIFY: dict[str, tuple[str, ...]] = {"train_step": ("params",), "train": ("params",)}
+RETURNS: dict[str, object] = {
+    "forward": ("array", None),
+    "backward": dict,
+    "train_step": ("number", "array"),
+    "train": ("array", None),
+    "xor_recipe": None,
 }
