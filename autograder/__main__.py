@@ -6,6 +6,8 @@
   and grade the bundled demo class and compare with its expected scores
   (``make grade``). Exits 0 only when every student was graded or rejected
   for a reason of their own, 3 when the grader itself failed for someone.
+* ``override STUDENT LESSON TASK SCORE --reason R`` (or ``--clear``): set one exercise's score by hand, kept
+  across regrades and shown in the feedback, the CSVs and the report (:mod:`autograder.overrides`).
 * ``import SOURCES --roster R --into SUBMISSIONS``: fill a submissions folder from
   Canvas or Moodle downloads or nbgrader's exchange (:mod:`autograder.lms_import`);
   ``grade --roster R --due term.toml`` then writes roster-keyed, late-penalised
@@ -126,6 +128,35 @@ def override_command(args: argparse.Namespace) -> int:
     return EXIT_GRADER_FAILED if failed else 0
 
 
+def override_command(args: argparse.Namespace) -> int:
+    """``override``: set (or ``--clear``) one exercise's score, then bring the feedback, CSVs and report in line.
+
+    0 when done; 2 (nothing changed) for an unknown student, lesson or exercise, a score out of range, no reason.
+    """
+    from . import overrides
+
+    if args.clear == (args.score is not None):
+        print("error: give a SCORE (with --reason) or --clear, not both or neither", file=sys.stderr)
+        return 2
+    try:
+        if args.clear:
+            done = overrides.clear_override(args.instructor, args.student, args.lesson, args.task)
+            print(f"cleared: {done.student} {done.lesson} {done.task} is the autograder's score again")
+        else:
+            done = overrides.set_override(args.instructor, args.student, args.lesson, args.task, args.score,
+                                          args.reason or "")
+            print(f"set: {done.student} {done.lesson} {done.task} = {done.score:g} ({done.reason})")
+    except overrides.OverrideError as exc:
+        print(f"error: {exc}; nothing was changed", file=sys.stderr)
+        return 2
+    failed = overrides.refresh_outputs(args.instructor, args.student, args.lesson)
+    for f in failed:
+        print(f"{f.stage}: {f.reason}", file=sys.stderr)
+    print(f"updated: {layout.feedback_path(args.instructor, args.student, args.lesson)}, grades.csv, "
+          "grades_by_exercise.csv, grades_lms.csv and report/ in " + str(args.instructor))
+    return EXIT_GRADER_FAILED if failed else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="cmd", required=True)
@@ -159,12 +190,23 @@ def main(argv: list[str] | None = None) -> int:
     d = sub.add_parser("demo", help="write the demo class")
     d.add_argument("out", type=Path)
     d.add_argument("--all", action="store_true", help="one student per known mistake, not only the first per task")
+    o = sub.add_parser("override", help="set or clear one exercise's score by hand, with a reason")
+    o.add_argument("student", help="the student's name, as their submissions folder and the CSVs spell it")
+    o.add_argument("lesson", help="e.g. 01_derivatives")
+    o.add_argument("task", help="the exercise, as grades_by_exercise.csv names it (e.g. central_difference)")
+    o.add_argument("score", nargs="?", type=float, default=None, help="the points it is worth now")
+    o.add_argument("--reason", default=None, help="why (the student reads it on their feedback page)")
+    o.add_argument("--clear", action="store_true", help="give the exercise back to the autograder's score")
+    o.add_argument("--instructor", type=Path, default=layout.DEFAULT_INSTRUCTOR,
+                   help="the instructor folder graded before (its gradebook, feedback and CSVs)")
     args = parser.parse_args(argv)
 
     if args.cmd == "course":
         for path in generate_course():
             print(f"generated {path.relative_to(layout.REPO)}")
         return 0
+    if args.cmd == "override":
+        return override_command(args)
     if args.cmd == "import":
         return import_command(args)
     if args.cmd == "demo":

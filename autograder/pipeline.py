@@ -26,6 +26,7 @@ from .layout import DEFAULT_INSTRUCTOR, ids_path
 from .lms_export import TermSetup
 from .nbgrader_runner import Nbgrader
 from .normalize import normalize_submissions
+from .overrides import apply as apply_overrides
 from .parallel import grade_in_parallel
 from .records import Failure, Notice, Rejected, TaskScore
 from .secret import course_secret
@@ -152,6 +153,7 @@ def grade(submissions: Path, instructor: Path = DEFAULT_INSTRUCTOR, cell_timeout
         fh.writelines(f"{line}\n" for line in retries)
     graded = {(s, lesson) for s, lesson in runner.autograded() if s in students}
     failures += place_feedback(instructor, ids, graded)
+    failures += apply_overrides(instructor, ids)  # the instructor's scores, kept across regrades
     rejected = [Rejected(ids.name(r.student), r.lesson, r.reason) for r in rejected]
     failures = [Failure(ids.name(f.student), f.lesson, f.stage, f.reason) for f in failures]
     try:
