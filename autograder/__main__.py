@@ -6,12 +6,12 @@
   and grade the bundled demo class and compare with its expected scores
   (``make grade``). Exits 0 only when every student was graded or rejected
   for a reason of their own, 3 when the grader itself failed for someone.
-* ``override STUDENT LESSON TASK SCORE --reason R`` (or ``--clear``): set one exercise's score by hand, kept
-  across regrades and shown in the feedback, the CSVs and the report (:mod:`autograder.overrides`).
 * ``import SOURCES --roster R --into SUBMISSIONS``: fill a submissions folder from
   Canvas or Moodle downloads or nbgrader's exchange (:mod:`autograder.lms_import`);
   ``grade --roster R --due term.toml`` then writes roster-keyed, late-penalised
   CSVs for Canvas and Moodle (:mod:`autograder.lms_export`).
+* ``override STUDENT LESSON TASK SCORE --reason R`` (or ``--clear``): set one exercise's score by hand, kept
+  across regrades and shown in the feedback, the CSVs and the report (:mod:`autograder.overrides`).
 * ``demo OUT``: only write the demo class to ``OUT``.
 """
 from __future__ import annotations
@@ -128,35 +128,6 @@ def override_command(args: argparse.Namespace) -> int:
     return EXIT_GRADER_FAILED if failed else 0
 
 
-def override_command(args: argparse.Namespace) -> int:
-    """``override``: set (or ``--clear``) one exercise's score, then bring the feedback, CSVs and report in line.
-
-    0 when done; 2 (nothing changed) for an unknown student, lesson or exercise, a score out of range, no reason.
-    """
-    from . import overrides
-
-    if args.clear == (args.score is not None):
-        print("error: give a SCORE (with --reason) or --clear, not both or neither", file=sys.stderr)
-        return 2
-    try:
-        if args.clear:
-            done = overrides.clear_override(args.instructor, args.student, args.lesson, args.task)
-            print(f"cleared: {done.student} {done.lesson} {done.task} is the autograder's score again")
-        else:
-            done = overrides.set_override(args.instructor, args.student, args.lesson, args.task, args.score,
-                                          args.reason or "")
-            print(f"set: {done.student} {done.lesson} {done.task} = {done.score:g} ({done.reason})")
-    except overrides.OverrideError as exc:
-        print(f"error: {exc}; nothing was changed", file=sys.stderr)
-        return 2
-    failed = overrides.refresh_outputs(args.instructor, args.student, args.lesson)
-    for f in failed:
-        print(f"{f.stage}: {f.reason}", file=sys.stderr)
-    print(f"updated: {layout.feedback_path(args.instructor, args.student, args.lesson)}, grades.csv, "
-          "grades_by_exercise.csv, grades_lms.csv and report/ in " + str(args.instructor))
-    return EXIT_GRADER_FAILED if failed else 0
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="cmd", required=True)
@@ -170,6 +141,8 @@ def main(argv: list[str] | None = None) -> int:
     g.add_argument("--scheduler", default=None, help="address of a running dask scheduler (default: a local cluster)")
     g.add_argument("--full-demo", action="store_true",
                    help="without a folder: grade the demo class of every lesson (about 80 notebooks), not the small one")
+    g.add_argument("--full", action="store_true",
+                   help="execute every notebook again (default: only new or changed submissions and changed lessons)")
     g.add_argument("--unsafe-no-sandbox", action="store_true",
                    help="run the notebooks without the sandbox (bubblewrap): only for code you trust")
     g.add_argument("--roster", type=Path, default=None,
@@ -205,10 +178,10 @@ def main(argv: list[str] | None = None) -> int:
         for path in generate_course():
             print(f"generated {path.relative_to(layout.REPO)}")
         return 0
-    if args.cmd == "override":
-        return override_command(args)
     if args.cmd == "import":
         return import_command(args)
+    if args.cmd == "override":
+        return override_command(args)
     if args.cmd == "demo":
         expected = demo.build_class(args.out, "all" if args.all else "demo")  # every lesson
         by_student = defaultdict(list)
@@ -228,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.unsafe_no_sandbox:
         os.environ["BACKPROP_SANDBOX"] = "0"
     try:
-        run = pipeline.grade(submissions, args.instructor, args.timeout, args.workers, args.scheduler,
+        run = pipeline.grade(submissions, args.instructor, args.timeout, args.workers, args.scheduler, full=args.full,
                              roster=args.roster, due=args.due)
     except (pipeline.SandboxUnavailable, RosterError, TermError) as exc:
         print(f"error: {exc}", file=sys.stderr)

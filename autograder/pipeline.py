@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import sandbox
+from . import incremental, sandbox
 from .chunk_grading import grade_chunk
 from .collect import collect
 from .export import export_summary, read_scores, write_task_csv
@@ -85,13 +85,15 @@ class GradeRun:
 
 def grade(submissions: Path, instructor: Path = DEFAULT_INSTRUCTOR, cell_timeout: int | None = None,
           workers: int | None = None, scheduler: str | None = None, progress: bool = True,
-          roster: Path | None = None, due: Path | None = None) -> GradeRun:
+          full: bool = False, roster: Path | None = None, due: Path | None = None) -> GradeRun:
     """Autograde a folder of submissions, write feedback and CSVs.
 
     ``submissions`` is laid out ``<student>/<lesson>/<lesson>.ipynb``.
     ``workers`` (default: the core count) dask workers execute the notebooks
     (see :mod:`autograder.parallel`); ``workers=1`` runs plain nbgrader in the
-    instructor folder. Either way the grades are the same.
+    instructor folder. Either way the grades are the same. Only what changed
+    is executed (:mod:`autograder.incremental`, decided by content); ``full``
+    executes every notebook.
 
     Every student in ``submissions`` ends graded (``scores``), rejected with a
     reason of their own (``rejected``), or in ``failures``: the grader's own
@@ -121,7 +123,10 @@ def grade(submissions: Path, instructor: Path = DEFAULT_INSTRUCTOR, cell_timeout
     ids = StudentIds.load(ids_path(instructor))
     ids.by_name.update(found.ids.by_name)
     ids.save(ids_path(instructor))
-    by_lesson, rejected, failures = found.by_lesson, list(found.rejected), []
+    # only what changed runs (decided by content; full=True: everything); the rest keeps its grade
+    regrade = incremental.plan(instructor, found.by_lesson, ids, cell_timeout, full)
+    regrade.hold()
+    by_lesson, rejected, failures = regrade.todo, list(found.rejected), []
     lap("collect")
     repairs: dict[tuple[str, str], list[str]] = {}
     if by_lesson:
@@ -149,6 +154,7 @@ def grade(submissions: Path, instructor: Path = DEFAULT_INSTRUCTOR, cell_timeout
             failures += result.failures
             clock = time.perf_counter()
         retries = result.retries if students else []
+    regrade.restore()
     with open(instructor / "logs" / "retries.log", "w", errors="replace") as fh:
         fh.writelines(f"{line}\n" for line in retries)
     graded = {(s, lesson) for s, lesson in runner.autograded() if s in students}
@@ -162,7 +168,8 @@ def grade(submissions: Path, instructor: Path = DEFAULT_INSTRUCTOR, cell_timeout
         scores, failures = [], failures + [Failure("", "", "gradebook", f"{type(exc).__name__}: {exc}"[:300])]
     dropped = {(r.student, r.lesson) for r in rejected}  # nbgrader may have made rows before it failed
     scores = [r for r in scores if (r.student, r.lesson) not in dropped]
-    failures += unaccounted(by_lesson, ids, scores, rejected, failures)
+    regrade.remember(ids, scores, rejected, failures)
+    failures += unaccounted(regrade.everyone, ids, scores, rejected, failures)
     csv_path = instructor / "grades_by_exercise.csv"
     write_task_csv(scores, csv_path)
     summary_csv = instructor / "grades.csv"
