@@ -23,8 +23,8 @@ $(VENV)/.run: pyproject.toml | $(BIN)/python
 	touch $@
 
 $(VENV)/.dev: $(VENV)/.run pyproject.toml
-	$(PIP) install -e ".[dev,oracle]" 2>&1 | grep -v "^WARNING: Location" || true
-	$(BIN)/python -c "import pytest, hypothesis, playwright, torch"
+	$(PIP) install -e ".[dev,oracle,postgres]" 2>&1 | grep -v "^WARNING: Location" || true
+	$(BIN)/python -c "import pytest, hypothesis, playwright, torch, psycopg"
 	touch $@
 
 ## make lab: install the course into .venv, copy the lessons into your workspace work/ (never
@@ -41,8 +41,9 @@ lab-instructor: $(VENV)/.run
 playground: $(VENV)/.run
 	tools/playground.sh --port=$(or $(PLAYGROUND_PORT),8866)
 
-## make test: install the dev extras and run the whole suite
+## make test: install the dev extras (and, as root, Debian's postgresql for tests/test_postgres.py) and run the whole suite
 test: $(VENV)/.dev
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || tools/ensure_debian_package.sh postgresql /usr/bin/pg_ctlcluster || true
 	$(BIN)/python -m pytest
 
 ## make course: regenerate course/ from solutions/ with nbgrader
