@@ -1,19 +1,25 @@
-"""Does every exercise of the student version say which library functions it may not use?"""
+"""Does every exercise of the student version say which library functions it may not use, and what it may change?"""
 from __future__ import annotations
+
+import ast
 
 import nbformat
 import pytest
 
 from autograder import demo
 from autograder.layout import COURSE, lessons
-from autograder.preprocessors.state_forbidden import MARK, statement
+from autograder.preprocessors.state_forbidden import (IN_PLACE_MARK, MARK, exercise_statement, in_place_statement,
+                                                      statement, takes_inputs)
 from autograder.verify import checks_module
 
+GRADED = [lesson for lesson in lessons() if demo.graded_tasks(lesson)]
 
-@pytest.mark.parametrize("lesson", [lesson for lesson in lessons() if demo.graded_tasks(lesson)])
-def test_each_exercise_names_every_function_its_check_forbids(lesson):
+
+@pytest.mark.parametrize("lesson", GRADED)
+def test_each_exercise_names_every_function_its_check_forbids_and_what_it_may_change(lesson):
     nb = nbformat.read(COURSE / lesson / f"{lesson}.ipynb", as_version=4)
-    forbidden = checks_module(lesson).FORBIDDEN_REFERENCES
+    module = checks_module(lesson)
+    forbidden, may_modify = module.FORBIDDEN_REFERENCES, module.MAY_MODIFY
     above = ""
     for cell in nb.cells:
         if cell.cell_type == "markdown":
@@ -22,10 +28,35 @@ def test_each_exercise_names_every_function_its_check_forbids(lesson):
         task = cell.metadata.get("nbgrader", {}).get("grade_id")
         if cell.metadata.get("nbgrader", {}).get("solution"):
             assert forbidden.get(task), f"{lesson}: {task} forbids nothing"
-            assert above.endswith(statement(tuple(forbidden[task])).strip()), f"{lesson}: {task}"
+            may = tuple(may_modify.get(task, ())) if takes_inputs(cell.source, task) else None
+            assert above.endswith(exercise_statement(tuple(forbidden[task]), may).strip()), f"{lesson}: {task}"
+
+
+def _parameters(lesson: str, task: str) -> list[str]:
+    for node in ast.walk(ast.parse(demo.solution_sources(lesson)[task])):
+        if isinstance(node, ast.FunctionDef) and node.name == task:
+            return [a.arg for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs]
+    raise AssertionError(f"{lesson}: no def {task}")
+
+
+@pytest.mark.parametrize("lesson", GRADED)
+def test_does_each_input_an_exercise_may_change_exist_and_each_answer_kind_name_a_task(lesson):
+    module = checks_module(lesson)
+    tasks = set(demo.graded_tasks(lesson))
+    for task, names in module.MAY_MODIFY.items():
+        assert task in tasks and set(names) <= set(_parameters(lesson, task)), (lesson, task, names)
+    assert set(module.RETURNS) <= tasks, lesson
 
 
 def test_the_statement_names_each_function_in_full():
     text = statement(("checking.gradcheck.central_difference", "nn.activations.sigmoid_prime"))
     assert MARK in text and "`backprop_lib.checking.gradcheck.central_difference`" in text
     assert "`backprop_lib.nn.activations.sigmoid_prime`" in text and "copied" in text
+
+
+def test_does_the_in_place_sentence_say_what_may_change_and_what_may_not():
+    assert IN_PLACE_MARK in in_place_statement(()) and "must not change" in in_place_statement(())
+    allowed = in_place_statement(("params",))
+    assert "may change `params` in place" in allowed and "every other array" in allowed
+    assert exercise_statement((), None) == ""  # a function without inputs: nothing to say
+    assert takes_inputs("def f():\n    return 1", "f") is False and takes_inputs("def f(x): pass", "f")

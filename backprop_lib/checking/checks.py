@@ -8,6 +8,28 @@ notebook the message is shown without a traceback.
 Nothing here writes to stderr: the student's code runs with NumPy's floating
 point warnings and Python's warnings silenced, because nbgrader scores a test
 cell 0 when it writes anything to stderr.
+
+Three rules hold for every exercise, the same in the self-check and in every
+hidden test (so a passing self-check never meets a different rule later):
+
+* **Inputs stay as they were.** The checks compare every array, list and
+  dict a student's function is given, before and after the call; a change
+  fails, naming the input ("changed its input theta in place"), unless the
+  lesson's ``MAY_MODIFY`` table allows it for that exercise (lesson 06's
+  ``train_step`` updates ``params``). The exercise's text says which
+  (``autograder/preprocessors/state_forbidden.py`` writes it from the same
+  table).
+* **The kind the text names.** A lesson's ``RETURNS`` table gives each
+  exercise's answer kind (a NumPy array, one number, a tuple, a list, a
+  dict); a list where an array or a tuple is asked for fails.
+* **float64.** Results must be float64 (NumPy's default) or exact integers:
+  a float32 or float16 result fails, with its dtype and the fix, however
+  close its values are. Tolerances are float64 ones, so a float32 answer
+  would pass or fail by luck of the inputs; this rule makes the verdict the
+  same for every student.
+
+These are judged when a check would otherwise pass (:func:`passed`), so the
+check's own diagnosis of a wrong answer always comes first.
 """
 from __future__ import annotations
 
@@ -540,7 +562,11 @@ def call_student(fn: Callable[..., Any], name: str, *args: Any,
 
     ``NotImplementedError`` becomes "not implemented yet"; any other exception
     names its type, its message and the inputs. Calling one of ``forbidden``
-    (the library's own reference for this exercise) fails the check.
+    (the library's own reference for this exercise) fails the check. An input
+    changed in place that the exercise does not allow, an answer of the wrong
+    kind or in float32 is noted for the running exercise check and fails it
+    at :func:`passed` (see the module docstring); outside an exercise check
+    it fails at once.
     """
     if not callable(fn):
         raise CheckFailed(f"{name} should be a function, but it is {describe_type(fn)}")
