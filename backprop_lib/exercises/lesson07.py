@@ -462,3 +462,17 @@ FORBIDDEN_REFERENCES = {
     "he_init": ("lessons.grad_flow.he_init", "nn.mlp.init_params"),
     "clip_by_norm": ("lessons.grad_flow.clip_by_norm", "lessons.grad_flow.global_norm"),
 }
+
+
+#: The rules of each exercise's answer that the checks apply to every call of the student's function
+#: (``backprop_lib.checking.checks``): the inputs it may change in place (every other array, list or dict it
+#: is given must come back as it was; the exercise's text says so) and the kind of value it returns:
+#: "array", "number", "numeric" (either), list, dict, a tuple of these, or None (anything).
+MAY_MODIFY: dict[str, tuple[str, ...]] = {}
+RETURNS: dict[str, object] = {
+    "chain_gradient": "numeric",
+    "layer_grad_norms": "array",
+    "xavier_init": "array",
+    "he_init": "array",
+    "clip_by_norm": list,
+}
