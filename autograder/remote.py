@@ -68,6 +68,11 @@ def remote_links(cls: type) -> tuple[str, ...]:
     return described.links if described is not None else ()
 
 
+def _from_sympy(value: Any) -> bool:
+    """True for a SymPy object (a formula where numbers were expected: the grader says so)."""
+    return type(value).__module__.startswith("sympy")
+
+
 class Encoder:
     """Turns values into JSON-ready data; opted-in objects become references or rows of a table.
 
@@ -90,7 +95,7 @@ class Encoder:
         if isinstance(value, (np.ndarray, np.generic)):
             arr = np.asarray(value)
             if arr.dtype == object:
-                return {"__obj__": "an array of Python objects"}
+                return {"__obj__": "an array of Python objects", "sympy": any(map(_from_sympy, arr.flat))}
             buf = io.BytesIO()
             np.save(buf, arr, allow_pickle=False)
             return {"__nd__": base64.b64encode(buf.getvalue()).decode(), "scalar": isinstance(value, np.generic)}
@@ -106,7 +111,7 @@ class Encoder:
             handle = f"handle:{len(_HANDLES)}"
             _HANDLES[handle] = value
             return {"__fn__": handle}
-        return {"__obj__": type(value).__name__}
+        return {"__obj__": type(value).__name__, "sympy": _from_sympy(value)}
 
     def _reference(self, obj: Any) -> dict[str, int]:
         """``{"__ref__": i}`` for one of the grader's objects, ``{"__new__": j}`` for one made here."""

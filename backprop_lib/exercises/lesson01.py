@@ -92,10 +92,10 @@ def explain_result(name: str, expected: Any, got: Any, inputs: dict[str, Any], *
         return
     if shape == expected.shape or got is None or (mistakes and match_mistake(got, inputs, mistakes)):
         return
-    if shape == () and expected.size > 1:
+    if shape == () and expected.ndim > 0:
         raise CheckFailed("\n".join(head + [
-            f"  what differs: one number came back where {expected.size} values are expected, one per "
-            f"{unit} (shape {expected.shape}). Compute them all with NumPy operations on whole arrays, "
+            f"  what differs: one number came back where an array of shape {expected.shape} is expected, one value per "
+            f"{unit}. Compute them all with NumPy operations on whole arrays, "
             "without summing them (np.sum) or turning the result into one number (float(), the math module)."]))
     raise CheckFailed("\n".join(head + [
         f"  what differs: the result has shape {shape}, but shape {expected.shape} is expected, one value "
@@ -116,8 +116,20 @@ def explained(fn: Callable[..., Any], name: str, expected_of: Callable[..., Any]
     return wrapper
 
 
-def _inputs(rng: np.random.Generator, low: float, high: float, hidden: bool) -> np.ndarray:
-    shape = random_shape(rng) if hidden else (5,)
+def _shape(rng: np.random.Generator, hidden: bool, several: bool = False, visible: tuple[int, ...] = (5,)
+           ) -> tuple[int, ...]:
+    """A hidden test's random shape (with ``several``, one of at least 2 entries, so that one number
+    returned for the whole array always fails), or the self-check's fixed ``visible`` shape."""
+    if not hidden:
+        return visible
+    shape = random_shape(rng)
+    if several and int(np.prod(shape)) < 2:
+        shape = (int(rng.integers(2, 6)),)
+    return shape
+
+
+def _inputs(rng: np.random.Generator, low: float, high: float, hidden: bool, several: bool = False) -> np.ndarray:
+    shape = _shape(rng, hidden, several)
     return rng.uniform(low, high, size=shape)
 
 
@@ -144,10 +156,10 @@ def check_central_difference(fn: Callable[..., Any], rng: np.random.Generator | 
     }
     picks = rng.choice(len(POOL), size=4 if hidden else 3, replace=False)
     n = 0
-    for i in picks:
+    for k, i in enumerate(picks):
         e = POOL[int(i)]
         f = _numpy_fn(e)
-        x = _inputs(rng, e.low, e.high, hidden)
+        x = _inputs(rng, e.low, e.high, hidden, several=k == 0)
         h = float(rng.choice([1e-1, 3e-2, 1e-2]))
         inputs = {"f": f, "x": x, "h": h}
         expected = (f(x + h) - f(x - h)) / (2 * h)
@@ -186,7 +198,7 @@ def check_sigmoid_prime(fn: Callable[..., Any], rng: np.random.Generator | None 
     """``fn(z)`` must return the derivative of the sigmoid at every element of ``z``."""
     rng, hidden = pick_rng(rng)
     forward = Symbolic(lambda z: sigmoid(z), "z")
-    cases = [{"z": _inputs(rng, -6.0, 6.0, hidden)} for _ in range(3 if hidden else 1)]
+    cases = [{"z": _inputs(rng, -6.0, 6.0, hidden, several=k == 0)} for k in range(3 if hidden else 1)]
     cases.append({"z": np.array([-30.0, -8.0, 0.0, 8.0, 30.0])})
     expected_of = forward.grad("z")
     check_derivative(explained(fn, "sigmoid_prime", lambda z: expected_of(z)), forward, "z", cases,
@@ -215,10 +227,10 @@ def check_composite_derivative(fn: Callable[..., Any], rng: np.random.Generator 
     if not pairs:  # the draw above can, rarely, pick only equal pairs
         pairs = [(0, 3)]
     n = 0
-    for i, j in pairs:
+    for k, (i, j) in enumerate(pairs):
         outer, inner = POOL[i], POOL[j]
         composite = Symbolic(lambda x: outer.sym(inner.sym(x)), "x")
-        x = _inputs(rng, max(inner.low, -1.5), min(inner.high, 1.5), hidden)
+        x = _inputs(rng, max(inner.low, -1.5), min(inner.high, 1.5), hidden, several=k == 0)
         f_prime, g, g_prime = _numpy_fn(outer, True), _numpy_fn(inner), _numpy_fn(inner, True)
         label = f"{name}({f_prime.__name__}, {g.__name__}, {g_prime.__name__})"
         dydx = call_student(fn, name, f_prime, g, g_prime, forbidden=[Symbolic.grad])
@@ -264,8 +276,8 @@ def check_dL_dw(fn: Callable[..., Any], rng: np.random.Generator | None = None) 
     """``fn(w, x, b, y)`` must return dL/dw for L = (sigmoid(w*x + b) - y)**2, element-wise."""
     rng, hidden = pick_rng(rng)
     cases = []
-    for _ in range(3 if hidden else 2):
-        shape = random_shape(rng) if hidden else (4,)
+    for k in range(3 if hidden else 2):
+        shape = _shape(rng, hidden, several=k == 0, visible=(4,))
         cases.append({"w": rng.normal(0, 1.5, shape), "x": rng.normal(0, 1.5, shape),
                       "b": rng.normal(0, 1, shape), "y": rng.uniform(0, 1, shape)})
     expected_of = NEURON_LOSS.grad("w")
