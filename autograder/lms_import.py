@@ -167,7 +167,7 @@ class Importer:
                   lesson: str = "", submitted: datetime | None = None) -> None:
         if data is not None:
             digest = hashlib.sha256(data).hexdigest()[:8]
-            path = self.keep / "set_aside" / f"{digest}-{safe_name(PurePosixPath(source).name)}"
+            path = self.keep / "set_aside" / f"{digest}-{safe_name(PurePosixPath(source.rsplit(':', 1)[-1]).name)}"
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(data)
             reason += f" (kept as {path.relative_to(self.keep.parent)})"
