@@ -77,6 +77,10 @@ def delta_output(y_hat, y, z, act_prime):
     m = y.shape[0]
     return (y_hat - y) / m * act_prime(z)
 ''', "the 2 from differentiating the square"),
+    Mistake(LESSON, "delta_hidden", "prime-of-product", '''\
+def delta_hidden(delta_next, W_next, z, act_prime):
+    return act_prime(delta_next @ W_next.T)
+''', "it belongs to z"),
     Mistake(LESSON, "grad_b", "not-summed", '''\
 def grad_b(delta):
     return delta

@@ -64,6 +64,8 @@ MISTAKES = [
     Mistake(LESSON, "forward", "no-hidden-sigmoid", _forward(a1="z1"), "hidden layer's sigmoid is missing"),
     Mistake(LESSON, "forward", "W1-transposed", _forward(z1='x @ params["W1"].T + params["b1"]'), "W1.T"),
     Mistake(LESSON, "forward", "cache-z1", _forward(cache="(x, z1, y_hat)"), "it holds z1"),
+    Mistake(LESSON, "forward", "no-bias", _forward(z1='x @ params["W1"]', z2='a1 @ params["W2"]'),
+            "the biases are missing"),
     # --- backward
     Mistake(LESSON, "backward", "classic-sign", _backward(delta2="(y - y_hat) * y_hat * (1 - y_hat)"),
             "the sign is flipped"),

@@ -146,7 +146,7 @@ def _call(fn: Callable[..., Any], name: str, args: tuple, inputs: Mapping[str, A
 # --- cases -------------------------------------------------------------------------------
 
 def _case(rng: np.random.Generator, hidden: bool, index: int) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
-    """``(params, x, y)``: the XOR points with a seed-recipe start, or a random batch and width."""
+    """``(params, x, y)``: the XOR points with a classic-recipe start, or a random batch and width."""
     if not hidden and index == 0:
         x, y = xor_data()
         return xor_net.init(int(rng.integers(0, 1000))), x, y

@@ -40,7 +40,7 @@ Params = dict[str, np.ndarray]
 PARAM_NAMES = ("W1", "b1", "W2", "b2")
 
 
-def init(seed: int, recipe: xor.Recipe = xor.SEED_RECIPE) -> Params:
+def init(seed: int, recipe: xor.Recipe = xor.CLASSIC_RECIPE) -> Params:
     """The starting parameters for ``seed``, as a dict: the same draws as :func:`backprop_lib.lessons.xor.init_params`."""
     return dict(zip(PARAM_NAMES, xor.init_params(seed, recipe)))
 
@@ -262,7 +262,7 @@ class Sweep(NamedTuple):
         return text
 
 
-def epochs_to_solve(seeds: Iterable[int], recipe: xor.Recipe = xor.SEED_RECIPE, *,
+def epochs_to_solve(seeds: Iterable[int], recipe: xor.Recipe = xor.CLASSIC_RECIPE, *,
                     stop_when_all_solved: bool = True) -> Sweep:
     """Train one network per seed, all at once, and record when each first solves XOR.
 
