@@ -254,7 +254,7 @@ def attackers(port: int) -> dict[str, nbformat.NotebookNode]:
             "sigmoid_prime": "from backprop_lib.nn.activations import sigmoid_prime as sp_\nsigmoid_prime = sp_"}),
         "evaluates-a-string": blank_plus(replace={
             "central_difference": "import sympy\ncentral_difference = sympy.sympify("
-                                  "'__import__(\"backprop_lib.checking.gradcheck\").gradcheck.central_difference')"}),
+                                  "'__import__(\"backprop_lib.checking.gradcheck\").checking.gradcheck.central_difference')"}),
         "swallows-the-first-catch": blank_plus(replace=SWALLOWS_THE_CATCH),
         "threads-through-queue": blank_plus(replace={"sigmoid_prime": THREAD_VIA_QUEUE}),
         "fishes-for-hidden-inputs": blank_plus(replace={"dL_dw": fishing_table()}),
@@ -314,7 +314,7 @@ def graded(tmp_path_factory):
         path = subs / student / L / f"{L}.ipynb"
         path.parent.mkdir(parents=True)
         nbformat.write(nb, path)
-    protected = [layout.SOLUTIONS / L / f"{L}.ipynb", layout.REPO / "backprop_lib" / "gradcheck.py",
+    protected = [layout.SOLUTIONS / L / f"{L}.ipynb", layout.REPO / "backprop_lib" / "checking" / "gradcheck.py",
                  secret_path()]
     course_secret(create=True)
     before = (CORE_PATTERN.read_text(), files_digest(protected), host_tmp())
