@@ -180,7 +180,7 @@ def _dense_mistakes(part: str) -> dict[str, Callable[..., Any]]:
 def check_dense_backward(fn: Callable[..., Any], rng: np.random.Generator | None = None) -> None:
     """``fn(dout, cache)`` with ``cache = (x, W, b)`` must return ``(dx, dW, db)``.
 
-    ``dout`` (m, n_out) is dL/dz. Expected: central differences of
+    ``dout`` (m, n_out) is dloss/dz. Expected: central differences of
     ``sum(dout * (x @ W + b))``, confirmed against the library's dense layer.
     """
     rng, hidden = pick_rng(rng)
@@ -292,13 +292,13 @@ OUTPUT_DELTA_MISTAKES = {
     "cancels: delta = (y_hat - y) / m": lambda y_hat, y: 2 * (y_hat - y) * y_hat * (1 - y_hat) / len(y),
     "you divided by the number of entries (y_hat.size); the loss sums over outputs and averages over "
     "the m rows only: divide by m = y_hat.shape[0]": lambda y_hat, y: (y_hat - y) / y_hat.size,
-    "this is dL/dy_hat, the gradient before the sigmoid; the exercise asks for dL/dz = (y_hat - y) / m":
+    "this is dloss/dy_hat, the gradient before the sigmoid; the exercise asks for dloss/dz = (y_hat - y) / m":
         lambda y_hat, y: (y_hat - y) / (y_hat * (1 - y_hat)) / len(y),
 }
 
 
 def check_output_delta(fn: Callable[..., Any], rng: np.random.Generator | None = None) -> None:
-    """``fn(y_hat, y)`` must return dL/dz for ``y_hat = sigmoid(z)`` and the batch-mean BCE.
+    """``fn(y_hat, y)`` must return dloss/dz for ``y_hat = sigmoid(z)`` and the batch-mean BCE.
 
     ``y_hat`` and ``y``: (m, k); expected ``(y_hat - y) / m``, from
     ``sympy.diff`` of one entry's loss (divided by m), confirmed by central

@@ -74,14 +74,14 @@ MAX_HIDDEN = 16
 #
 # For ONE example, the output's pre-activation is z2 = v * a + r, where a = sigmoid(u0 x0 + u1 x1 + c)
 # is hidden unit j (u = column j of W1, c = b1[j], v = W2[j]) and r collects everything else (the
-# other units and b2). SymPy differentiates L = 1/2 (sigmoid(z2) - y)**2 with respect to u0, u1, c,
+# other units and b2). SymPy differentiates loss = 1/2 (sigmoid(z2) - y)**2 with respect to u0, u1, c,
 # v and r; evaluated with r = z2 - v * a, these are the exact partial derivatives of the whole
-# network's loss with respect to unit j's parameters (and dL/dr = dL/db2), whatever the width H.
+# network's loss with respect to unit j's parameters (and dloss/dr = dloss/db2), whatever the width H.
 # One compiled formula thus serves every width.
 
 @lru_cache(maxsize=1)
 def _unit_formula() -> Callable[..., list]:
-    """A NumPy function of ``(x0, x1, y, u0, u1, c, v, r)``: ``[y_hat, dL/du0, dL/du1, dL/dc, dL/dv, dL/dr]``."""
+    """A NumPy function of ``(x0, x1, y, u0, u1, c, v, r)``: ``[y_hat, dloss/du0, dloss/du1, dloss/dc, dloss/dv, dloss/dr]``."""
     x0, x1, y, u0, u1, c, v, r = sp.symbols("x0 x1 y u0 u1 c v r", real=True)
     y_hat = sym_sigmoid(v * sym_sigmoid(u0 * x0 + u1 * x1 + c) + r)
     loss = (y_hat - y) ** 2 / 2
@@ -299,7 +299,7 @@ def check_backward(fn: Callable[..., Any], rng: np.random.Generator | None = Non
     """``fn(params, cache, y)`` must return ``{"W1": dW1, "b1": db1, "W2": dW2, "b2": db2}``.
 
     ``cache = (x, a1, y_hat)`` as made by the forward pass; the loss is the
-    classic example's, ``L = 1/2 * sum over the m rows of (y_hat - y)**2``. Each gradient
+    classic example's, ``loss = 1/2 * sum over the m rows of (y_hat - y)**2``. Each gradient
     must have its parameter's shape. Expected values: SymPy, confirmed by
     central differences.
     """

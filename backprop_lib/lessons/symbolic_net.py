@@ -12,24 +12,24 @@ text and 0..L-1 in Python lists)::
 
     z[l] = a[l-1] @ W[l] + b[l]      a[0] = x (m, n0)   W[l] (n[l-1], n[l])   b[l] (n[l],)
     a[l] = f_l(z[l])                 z[l], a[l] (m, n[l])
-    L    = (1/m) * sum over rows and outputs of (a[L] - y)**2       (losses.mse)
+    loss = (1/m) * sum over rows and outputs of (a[L] - y)**2       (losses.mse)
 
 Usage::
 
     net = symbolic_net((2, 3, 2), ("sigmoid", "sigmoid"))     # cached per shape
-    deltas = net.deltas(params, x, y)     # [dL/dz[1], ..., dL/dz[L]], each (m, n[l])
-    (dW1, db1), (dW2, db2) = net.param_grads(params, x, y)    # dL/dW[l], dL/db[l]
+    deltas = net.deltas(params, x, y)     # [dloss/dz[1], ..., dloss/dz[L]], each (m, n[l])
+    (dW1, db1), (dW2, db2) = net.param_grads(params, x, y)    # dloss/dW[l], dloss/db[l]
 
 ``params`` is a list with one ``{"W": W, "b": b}`` per layer, as in
 :mod:`backprop_lib.nn.mlp`. Meant for small networks (tens of weights): the
 symbolic work grows quickly with the width.
 
-Why dL/dz needs its own formula
+Why dloss/dz needs its own formula
     ``z[l]`` is not a parameter, so the formula for layer ``l`` restarts from
     fresh symbols for ``z[l]`` and writes the rest of the network on top of
     them: ``loss_from_layer(l)`` is the loss as a function of ``z[l]``, the
     weights above it, and ``y``. Its derivative, evaluated at the numbers of
-    the forward pass, is ``dL/dz[l]`` of one example; the batch mean divides
+    the forward pass, is ``dloss/dz[l]`` of one example; the batch mean divides
     by ``m``.
 """
 from __future__ import annotations
@@ -182,7 +182,7 @@ class SymbolicNet:
         return zs, acts
 
     def loss(self, params: Params, x: np.ndarray, y: np.ndarray) -> float:
-        """``L = (1/m) * sum((y_hat - y)**2)`` for the batch ``x`` (m, n0), ``y`` (m, nL)."""
+        """``loss = (1/m) * sum((y_hat - y)**2)`` for the batch ``x`` (m, n0), ``y`` (m, nL)."""
         y_hat = self.forward(params, x)[1][-1]
         return float(np.sum((y_hat - y) ** 2)) / len(x)
 
@@ -190,7 +190,7 @@ class SymbolicNet:
         return [float(v) for l in layers for v in list(np.ravel(params[l]["W"])) + list(np.ravel(params[l]["b"]))]
 
     def deltas(self, params: Params, x: np.ndarray, y: np.ndarray) -> list[np.ndarray]:
-        """``[dL/dz[1], ..., dL/dz[L]]`` by ``sympy.diff``, each (m, n[l]), for the batch-mean loss."""
+        """``[dloss/dz[1], ..., dloss/dz[L]]`` by ``sympy.diff``, each (m, n[l]), for the batch-mean loss."""
         x = np.asarray(x, dtype=np.float64)
         y = np.asarray(y, dtype=np.float64)
         m = len(x)
@@ -210,7 +210,7 @@ class SymbolicNet:
         return out
 
     def param_grads(self, params: Params, x: np.ndarray, y: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
-        """``[(dL/dW[1], dL/db[1]), ...]``, one pair per layer, by ``sympy.diff`` of the whole loss.
+        """``[(dloss/dW[1], dloss/db[1]), ...]``, one pair per layer, by ``sympy.diff`` of the whole loss.
 
         Shapes ``(n[l-1], n[l])`` and ``(n[l],)``. The loss of one example is
         differentiated with respect to every weight and bias (all layers are

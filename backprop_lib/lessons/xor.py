@@ -25,10 +25,10 @@ The update is the classic example's: plain gradient descent on a loss SUMMED ove
 four examples (not averaged), with ``sigma'(z) = a (1 - a)``:
 
 .. math::
-    \text{mse:}\quad L = \tfrac12 \sum_i (\hat y_i - y_i)^2,\qquad
+    \text{mse:}\quad \mathcal{L} = \tfrac12 \sum_i (\hat y_i - y_i)^2,\qquad
         \delta_2 = (\hat y - y) \odot \hat y (1 - \hat y)
 
-    \text{bce:}\quad L = -\sum_i \big[y_i \log \hat y_i + (1 - y_i) \log(1 - \hat y_i)\big],\qquad
+    \text{bce:}\quad \mathcal{L} = -\sum_i \big[y_i \log \hat y_i + (1 - y_i) \log(1 - \hat y_i)\big],\qquad
         \delta_2 = \hat y - y
 
     \delta_1 = (\delta_2 W_2^\top) \odot a_1 (1 - a_1),\quad
@@ -218,7 +218,7 @@ class XorRun:
 
 
 def _output_delta(y_hat: np.ndarray, y: np.ndarray, loss: str) -> np.ndarray:
-    """``delta2 = dL/dz2``, the same shape as ``y_hat``."""
+    """``delta2 = dloss/dz2``, the same shape as ``y_hat``."""
     if loss == "mse":
         return (y_hat - y) * y_hat * (1.0 - y_hat)
     return y_hat - y

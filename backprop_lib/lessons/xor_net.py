@@ -10,8 +10,8 @@ with its parameters in a dict, the form the lesson's exercises use::
 
 The loss is SUMMED over the ``m`` examples, as in the classic example's code (no ``1/m``):
 
-* ``"mse"``: ``L = 1/2 * sum (y_hat - y)**2``, so ``delta2 = (y_hat - y) * y_hat * (1 - y_hat)``;
-* ``"bce"``: ``L = -sum [y log y_hat + (1 - y) log(1 - y_hat)]``, so ``delta2 = y_hat - y``.
+* ``"mse"``: ``loss = 1/2 * sum (y_hat - y)**2``, so ``delta2 = (y_hat - y) * y_hat * (1 - y_hat)``;
+* ``"bce"``: ``loss = -sum [y log y_hat + (1 - y) log(1 - y_hat)]``, so ``delta2 = y_hat - y``.
 
 Below the output both are the same: ``delta1 = (delta2 @ W2.T) * a1 * (1 - a1)``,
 ``dW2 = a1.T @ delta2``, ``db2 = sum of delta2 over rows``, ``dW1 = x.T @ delta1``,

@@ -2,7 +2,7 @@
 
 :func:`plot_delta_flow` draws a network as columns of circles (inputs on the
 left, outputs on the right). Every unit of layer ``l`` is coloured by the
-mean over the batch of ``|delta[l]|`` (``delta = dL/dz``), on one logarithmic
+mean over the batch of ``|delta[l]|`` (``delta = d loss/dz``), on one logarithmic
 colour scale for the whole network, so that a delta that shrinks (or grows)
 as it travels backwards shows at a glance. Lines between units get darker
 with ``|W|``. Lesson 04 uses it on a small network; lesson 07 on deep ones.
@@ -79,5 +79,5 @@ def plot_delta_flow(deltas: Sequence[np.ndarray], n_inputs: int, weights: Sequen
     ax.set_xlim(-0.6, len(sizes) + 0.6)
     ax.set_ylim(bottom - 0.9, top_y + 0.6)
     ax.axis("off")
-    ax.set_title(title or "Size of delta = dL/dz, unit by unit")
+    ax.set_title(title or "Size of delta = d loss/dz, unit by unit")
     return ax
