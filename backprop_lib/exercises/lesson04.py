@@ -101,7 +101,7 @@ def _draw_network(rng: np.random.Generator, first: bool) -> tuple[tuple[int, ...
     n2 = 3 if first else int(rng.integers(1, 3))
     hidden_act = str(rng.choice(HIDDEN_ACTIVATIONS[:2] if first else HIDDEN_ACTIVATIONS))
     out_act = str(rng.choice(OUTPUT_ACTIVATIONS))
-    m = int(rng.integers(2, 6))
+    m = int(rng.integers(2, 6)) if first else int(rng.integers(1, 6))   # a batch of one is an edge case too
     return (n0, n1, n2), (hidden_act, out_act), m
 
 
