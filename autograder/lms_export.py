@@ -25,7 +25,8 @@ with the raw total beside it.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import json
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -61,7 +62,8 @@ class TermSetup:
 
     roster: Roster | None = None
     term: Term | None = None
-    sources: list[Path] = field(default_factory=list)
+    roster_file: Path | None = None
+    due_file: Path | None = None
 
     @classmethod
     def load(cls, instructor: Path, roster: Path | None = None, due: Path | None = None) -> TermSetup:
@@ -73,14 +75,19 @@ class TermSetup:
         if due is None:
             due = next((p for p in (instructor / "term.toml", instructor / "term.csv") if p.is_file()), None)
         return cls(Roster.load(roster) if roster else None, Term.load(due) if due else None,
-                   [p for p in (roster, due) if p])
+                   roster.resolve() if roster else None, due.resolve() if due else None)
 
     def export(self, instructor: Path, scores: list[TaskScore], rejected: list[Rejected], failures: list[Failure],
                found: Collected) -> dict[tuple[str, str], Late] | None:
         """Write the term's CSVs; return each graded lesson's lateness for ``grades_lms.csv`` (``None``: no
-        due dates). Students off the roster become notices in ``found``; a part that fails is a failure."""
+        due dates). Students off the roster become notices in ``found``; a part that fails is a failure.
+
+        What the export needs beyond the gradebook (the files, the submission times, who submitted what)
+        is kept in ``instructor/term_run.json``, so a later change of scores (an override) exports the same
+        way (:func:`refresh`)."""
         late = None
         try:
+            save_run(instructor, self, found)
             table, lessons = cells(scores, rejected, failures, found, self.term)
             if self.term is not None:
                 late = {key: c.late for key, c in table.items() if c.late is not None}
@@ -246,3 +253,40 @@ def write_lateness(path: Path, table: dict[tuple[str, str], Cell], times: dict[t
                              "" if late_by is None else f"{late_by.total_seconds() / 3600:.2f}",
                              c.late.days if c.late else 0, f"{c.late.percent:g}" if c.late else "0",
                              _num(c.raw), _num(c.final), c.feedback()])
+
+
+RUN_FILE = "term_run.json"
+
+
+def save_run(instructor: Path, setup: TermSetup, found: Collected) -> None:
+    """Keep what :func:`refresh` needs (none of it is in the gradebook); no roster and no due dates: nothing."""
+    path = instructor / RUN_FILE
+    if setup.roster is None and setup.term is None:
+        path.unlink(missing_ok=True)
+        return
+    roster, due = setup.roster_file, setup.due_file
+    state = {"roster": str(roster) if roster else None, "due": str(due) if due else None,
+             "times": [[s, lesson, when.isoformat()] for (s, lesson), when in sorted(found.times.items())],
+             "collected": sorted([found.ids.name(i), lesson] for lesson, ids in found.by_lesson.items() for i in ids)}
+    path.write_text(json.dumps(state, indent=1, ensure_ascii=True))
+
+
+def refresh(instructor: Path, scores: list[TaskScore], rejected: list[Rejected], failures: list[Failure]
+            ) -> dict[tuple[str, str], Late] | None:
+    """Export again as the last grading run did (its roster, due dates and submission times), for new scores;
+    ``None`` when that run had neither roster nor due dates. A failure is appended to ``failures``."""
+    path = instructor / RUN_FILE
+    if not path.is_file():
+        return None
+    try:
+        state = json.loads(path.read_text())
+        setup = TermSetup.load(instructor, Path(state["roster"]) if state["roster"] else None,
+                               Path(state["due"]) if state["due"] else None)
+        found = Collected()
+        for student, lesson in state["collected"]:
+            found.by_lesson.setdefault(lesson, []).append(student)
+        found.times = {(s, lesson): datetime.fromisoformat(when) for s, lesson, when in state["times"]}
+    except Exception as exc:  # noqa: BLE001 - the export is the grader's: its failure is reported, not a crash
+        failures.append(Failure("", "", "term export", f"{RUN_FILE}: {type(exc).__name__}: {exc}"[:300]))
+        return None
+    return setup.export(instructor, scores, rejected, failures, found)

@@ -171,15 +171,27 @@ def write_csv(path: Path, header: list[str], rows: list[list]) -> None:
         writer.writerows(rows)
 
 
+#: ``write_report(late=...)`` left out: export as the last grading run did (its roster and due dates)
+AS_LAST_RUN = "as the last grading run"
+
+
 def write_report(instructor: Path, scores: list[TaskScore], rejected: list[Rejected] = (),
                  failures: list[Failure] = (), notices: list[Notice] = (),
-                 late: dict[tuple[str, str], Late] | None = None) -> list[Failure]:
+                 late: dict[tuple[str, str], Late] | None | str = AS_LAST_RUN) -> list[Failure]:
     """Write the class report files; return the parts that failed (the rest is written regardless).
 
-    ``late``: each graded lesson's lateness, when the term has due dates (``grades_lms.csv`` applies it)."""
+    ``late``: each graded lesson's lateness, when the term has due dates (``grades_lms.csv`` applies it);
+    left out (a rewrite after an override, say), the roster-keyed CSVs and the penalties are written
+    again as the last grading run wrote them (:func:`autograder.lms_export.refresh`)."""
     out = instructor / "report"
     out.mkdir(parents=True, exist_ok=True)
     failed: list[Failure] = []
+    if late == AS_LAST_RUN:
+        from .lms_export import refresh
+
+        known = list(failures)  # the last run's failures: their lessons stay "grader failed", not "not submitted"
+        late = refresh(instructor, scores, list(rejected), known)
+        failed += known[len(failures):]
     try:
         found = diagnoses(instructor)
     except Exception as exc:  # noqa: BLE001 - the report is the grader's: its failure is reported, not a crash

@@ -90,6 +90,9 @@ class Roster:
             fields = {c: row[i].strip() for i, c in enumerate(columns) if c and i < len(row)}
             if not fields.get("id"):
                 raise RosterError(f"{path}, line {line}: a student without an id: {row!r}")
+            if re.search(r"[/\\\0]", fields["id"]) or fields["id"].startswith("."):
+                raise RosterError(f"{path}, line {line}: the id {fields['id']!r} cannot name a folder "
+                                  "(no /, \\ or leading dot)")
             if fields["id"] in seen:
                 raise RosterError(f"{path}, line {line}: the id {fields['id']!r} appears twice")
             seen.add(fields["id"])

@@ -46,7 +46,8 @@ def test_a_student_is_found_by_id_email_name_or_lms_id_and_only_when_one_fits(ro
 
 
 @pytest.mark.parametrize("text, says", [("", "empty"), ("name,email\nA,a@b\n", "no id column"),
-                                        ("id,name\ns1,A\ns1,B\n", "appears twice"), ("id,name\n,A\n", "without an id")])
+                                        ("id,name\ns1,A\ns1,B\n", "appears twice"), ("id,name\n,A\n", "without an id"),
+                                        ("id,name\n../../etc,A\n", "cannot name a folder")])
 def test_a_roster_that_cannot_be_a_class_list_says_why(tmp_path, text, says):
     path = tmp_path / "roster.csv"
     path.write_text(text)
@@ -140,3 +141,17 @@ def test_no_roster_and_no_due_dates_write_nothing_new(tmp_path):
 def test_a_lesson_without_a_due_date_is_never_late(tmp_path):
     term = Term()
     assert term.late(L, datetime(2030, 1, 1, tzinfo=timezone.utc)).percent == 0
+
+
+def test_a_later_rewrite_of_the_report_exports_as_the_grading_run_did(exported):
+    """An override rewrites the report without knowing the term: the penalties and roster CSVs still apply."""
+    from autograder.report import write_report
+
+    folder, _, _ = exported
+    scores = [TaskScore(s, L, t, v, 4.0) for s, v in [("s1", 4), ("s2", 3), ("s3", 4), ("stranger", 2)]
+              for t in ("a", "b")]
+    assert write_report(folder, scores, [Rejected("s4", L, "not a valid notebook: JSON")]) == []
+    canvas = {r[2]: r[5] for r in read(folder / "grades_canvas.csv")[2:]}
+    assert canvas == {"s1": "8", "s2": "6", "s3": "6.4", "s4": "0", "s5": ""}
+    lms = {r[0]: r for r in read(folder / "grades_lms.csv")}
+    assert lms["s3"][-2:] == ["6.4", "8"]
