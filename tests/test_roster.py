@@ -155,3 +155,15 @@ def test_a_later_rewrite_of_the_report_exports_as_the_grading_run_did(exported):
     assert canvas == {"s1": "8", "s2": "6", "s3": "6.4", "s4": "0", "s5": ""}
     lms = {r[0]: r for r in read(folder / "grades_lms.csv")}
     assert lms["s3"][-2:] == ["6.4", "8"]
+
+
+def test_grade_stops_before_grading_when_the_roster_cannot_be_read(tmp_path, monkeypatch, capsys):
+    from autograder.__main__ import main
+
+    monkeypatch.setenv("BACKPROP_SANDBOX", "0")  # the roster is read before anything runs
+    (tmp_path / "subs").mkdir()
+    (tmp_path / "roster.csv").write_text("name,email\nAda,ada@uni.edu\n")
+    assert main(["grade", str(tmp_path / "subs"), "--roster", str(tmp_path / "roster.csv"),
+                 "--instructor", str(tmp_path / "instructor")]) == 2
+    assert "no id column" in capsys.readouterr().err
+    assert not (tmp_path / "instructor" / "gradebook.db").exists()
