@@ -306,7 +306,8 @@ class Importer:
     def _supersede(self, source: str, student: str, lesson: str, data: bytes, when: datetime | None,
                    reason: str) -> None:
         stamp = when.strftime("%Y%m%dT%H%M%SZ") if when else "no-time"
-        path = self.keep / "superseded" / safe_name(student) / lesson / f"{stamp}-{hashlib.sha256(data).hexdigest()[:8]}.ipynb"
+        digest = hashlib.sha256(data).hexdigest()[:8]
+        path = self.keep / "superseded" / safe_name(student) / lesson / f"{stamp}-{digest}.ipynb"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
         self.report.outcomes.append(Outcome(source, student, lesson, "superseded",

@@ -21,7 +21,8 @@ ROSTER = ("id,name,email,section,lms_id\n"
           "s2,Alan Turing,alan@uni.edu,A,102\n"
           "s3,Grace Hopper,grace@uni.edu,B,103\n"
           "s4,Emmy Noether,emmy@uni.edu,B,104\n")
-DUE = f'[policy]\ngrace_minutes = 15\npercent_per_day = 10\nmax_percent = 50\n\n[lessons.{L}]\ndue = 2027-01-20T12:00:00Z\n'
+DUE = ('[policy]\ngrace_minutes = 15\npercent_per_day = 10\nmax_percent = 50\n\n'
+       f'[lessons.{L}]\ndue = 2027-01-20T12:00:00Z\n')
 ON_TIME, EARLIER, LATE = (2027, 1, 20, 9, 0, 0), (2027, 1, 18, 9, 0, 0), (2027, 1, 21, 18, 0, 0)  # late: 30 h
 
 
