@@ -2,20 +2,79 @@
 
 Every step runs nbgrader from the repository root, so ``nbgrader_config.py``
 applies; each command's output is appended to ``instructor/logs/nbgrader.log``.
+
+An nbgrader command never outlives the process that started it: it asks the
+kernel to kill it when its parent dies (``PR_SET_PDEATHSIG``, so a dask
+worker killed mid-task leaves no orphan writing into its workspace), and it
+runs in a process group of its own, killed whenever the command ends or
+the caller is interrupted. Its kernels follow it: the kernel launcher dies
+with nbgrader (:func:`autograder.sandbox_kernel.die_with_parent`) and the
+sandbox with the launcher.
 """
 from __future__ import annotations
 
+import ctypes
+import functools
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .layout import DEFAULT_INSTRUCTOR, REPO, SOLUTIONS
 from .records import NbgraderError
 from .secret import secret_path
+
+#: prctl option: the signal a process gets when its parent dies.
+PR_SET_PDEATHSIG = 1
+try:  # loaded now: the child may not import anything between fork and exec (another thread may hold a lock)
+    _LIBC = ctypes.CDLL(None, use_errno=True)
+except OSError:  # pragma: no cover - not Linux
+    _LIBC = None
+
+
+def die_with(parent: int) -> None:
+    """In a child between fork and exec: be killed (SIGKILL) when ``parent`` dies; exit at once if it already has.
+
+    Linux sends the signal when the *thread* that forked the child ends; the
+    thread that runs a command waits for it, so it ends only with its process.
+    """
+    if _LIBC is not None:
+        _LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # it died before the request took effect
+        os._exit(1)
+
+
+def kill_group(pgid: int) -> None:
+    """SIGKILL every process left in the process group ``pgid`` (none left: nothing to do)."""
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def run_bound(argv: list[str], **kwargs) -> tuple[int, str]:
+    """Run ``argv`` to its end, bound to this process: ``(exit status, stdout + stderr)``.
+
+    The child dies with this process (:func:`die_with`) and leads a process
+    group of its own, killed when it ends, or at once if the caller is
+    interrupted (KeyboardInterrupt, a cancelled task), so nothing it started
+    in that group lives on. A negative status is the signal that ended it.
+    """
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, errors="replace",
+                            start_new_session=True, preexec_fn=functools.partial(die_with, os.getpid()), **kwargs)
+    try:
+        out, err = proc.communicate()
+    except BaseException:
+        kill_group(proc.pid)
+        proc.wait()
+        raise
+    kill_group(proc.pid)
+    return proc.returncode, out + err
 
 
 @dataclass
@@ -42,17 +101,15 @@ class Nbgrader:
     def attempt(self, *args: str) -> tuple[int, str]:
         """Run ``nbgrader ARGS`` from the repo root; return its exit status and log (never raises)."""
         self.instructor.mkdir(parents=True, exist_ok=True)
+        started = time.perf_counter()
         try:
-            proc = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=REPO, env=self.env(),
-                                  capture_output=True, text=True,
-                                  errors="replace")
-            code, log = proc.returncode, proc.stdout + proc.stderr
+            code, log = run_bound([sys.executable, "-m", "nbgrader", *args], cwd=REPO, env=self.env())
         except OSError as exc:
             code, log = 127, f"nbgrader could not start: {exc}"
         logs = self.instructor / "logs"
         logs.mkdir(exist_ok=True)
         with open(logs / "nbgrader.log", "a", errors="replace") as fh:
-            fh.write(f"$ nbgrader {' '.join(args)}\n{log}\n")
+            fh.write(f"$ nbgrader {' '.join(args)}\n{log}\n# took {time.perf_counter() - started:.2f} s\n")
         return code, log
 
     def run(self, *args: str, check: bool = True) -> str:
