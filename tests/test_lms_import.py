@@ -79,6 +79,7 @@ def read(path):
 MAX = sum(demo.graded_tasks(L).values())
 
 
+@pytest.mark.slow
 def test_every_file_of_the_download_is_imported_or_set_aside_with_a_reason(graded):
     status, _, instructor, subs = graded
     log = {r[1].split(":", 1)[1]: r for r in read(instructor / "import" / "log.csv")[1:]}
@@ -95,6 +96,7 @@ def test_every_file_of_the_download_is_imported_or_set_aside_with_a_reason(grade
     assert len(list((instructor / "import" / "superseded" / "s2" / L).iterdir())) == 1
 
 
+@pytest.mark.slow
 def test_the_submission_time_travels_from_the_zip_to_the_lateness_report(graded):
     _, _, instructor, subs = graded
     assert (subs / "s3" / L / "timestamp.txt").read_text() == "2027-01-21 18:00:00.000000 UTC"
@@ -102,6 +104,7 @@ def test_the_submission_time_travels_from_the_zip_to_the_lateness_report(graded)
     assert row[4:9] == ["30.00", "2", "20", f"{MAX:g}", f"{MAX * 0.8:g}"]
 
 
+@pytest.mark.slow
 def test_the_newest_version_is_graded_and_its_zero_is_a_real_zero(graded):
     _, run, instructor, _ = graded
     assert run.failures == [] and run.rejected == []
@@ -114,6 +117,7 @@ def test_the_newest_version_is_graded_and_its_zero_is_a_real_zero(graded):
                                                                        f"{MAX * 0.8:g}"]
 
 
+@pytest.mark.slow
 def test_canvas_and_the_lms_csv_get_the_penalised_total_with_the_raw_one_beside(graded):
     _, _, instructor, _ = graded
     canvas = read(instructor / "grades_canvas.csv")
