@@ -108,3 +108,24 @@ def test_may_chain_gradient_use_the_librarys_sigmoid_prime_but_not_its_chain_gra
     assert L.FORBIDDEN_REFERENCES["chain_gradient"] == ("lessons.grad_flow.chain_gradient",)
     with pytest.raises(CheckFailed, match="instead of computing the answer itself"):
         L.check_chain_gradient(lambda a0, w, b: grad_flow.chain_gradient(a0, w, b))
+
+
+def test_do_the_exploding_and_clipping_numbers_match_the_lessons_cells(notebook):
+    from backprop_lib.nn import mlp
+
+    x, y = grad_flow.moons_batch()
+    norms = {}
+    for depth in (4, 12, 20):
+        params, acts = grad_flow.deep_params("relu", "he", gain=1.5, depth=depth)
+        norms[depth] = grad_flow.global_norm(mlp.loss_and_grads(params, x, y, "binary_cross_entropy_with_logits",
+                                                                acts)[1])
+    assert round(norms[20] / norms[4], -1) == 760 and round(norms[12], -1) == 240
+    text = source(notebook, "cell-29")
+    assert "grows about 760 times, close to $1.5^{16} \\approx 660$" in text and "it is about 240" in text
+    level = np.exp(np.mean(np.log(grad_flow.deep_grad_norms("relu", "he", gain=1.5)
+                                  / grad_flow.deep_grad_norms("relu", "he"))))
+    assert 200 < level < 300 and "about 250 times higher than He" in source(notebook, "cell-18")
+    unclipped, _ = grad_flow.train_deep("relu", "he", gain=1.5, lr=0.05, steps=100)
+    clipped, _ = grad_flow.train_deep("relu", "he", gain=1.5, lr=0.05, steps=100, max_norm=1.0)
+    assert 1e84 <= unclipped[3] < 1e85 and not np.isfinite(unclipped[4])
+    assert round(clipped[0]) == 17 and clipped[-1] < 1

@@ -114,3 +114,36 @@ def test_does_each_exercise_forbid_only_what_answers_it():
     for task, refs in L.TASK_REFERENCES.items():
         names = {f"{r.__module__}.{r.__qualname__}".removeprefix("backprop_lib.") for r in refs}
         assert names == set(L.FORBIDDEN_REFERENCES[task]), task
+
+
+def test_do_the_eight_data_sets_give_the_quoted_average_accuracies(notebook):
+    """The L2 demonstration's averages over data seeds 0-7 (about 15 s: too slow for the lesson's cell)."""
+    from backprop_lib.nn import datasets, mlp
+
+    def fit(x_train, y_train, weight_decay):
+        params = mlp.init_params([2, 64, 64, 1], np.random.default_rng(7))
+        arrays = [layer[k] for layer in params for k in ("W", "b")]
+        adam = optim.Adam(lr=0.02, weight_decay=weight_decay)
+        for _ in range(800):
+            _, grads = mlp.loss_and_grads(params, x_train, y_train, "binary_cross_entropy_with_logits")
+            adam.step(arrays, [grad[k] for grad in grads for k in ("W", "b")])
+        return params
+
+    def accuracy(params, x, y):
+        return float(np.mean((mlp.forward(params, x)[0] > 0) == (y > 0.5)))
+
+    test_acc, train_acc = {0.0: [], 0.01: [], 0.03: []}, []
+    for seed in range(8):
+        x_train, y_train = datasets.moons(np.random.default_rng(seed), 30, noise=0.35)
+        x_test, y_test = datasets.moons(np.random.default_rng(1000 + seed), 2000, noise=0.35)
+        for lam in test_acc:
+            net = fit(x_train, y_train, lam)
+            test_acc[lam].append(accuracy(net, x_test, y_test))
+            if lam == 0.03:
+                train_acc.append(accuracy(net, x_train, y_train))
+    text = source(notebook, "cell-35")
+    means = {lam: 100 * np.mean(v) for lam, v in test_acc.items()}
+    found = re.search(r"(\d\d\.\d)% without and (\d\d\.\d)% with the\s+penalty \(and\s+(\d\d\.\d)%", text)
+    quoted = [float(v) for v in found.groups()]
+    assert [abs(means[lam] - q) <= 0.06 for lam, q in zip((0.0, 0.01, 0.03), quoted)] == [True] * 3
+    assert f"{100 * np.mean(train_acc):.0f}% training accuracy" in text
