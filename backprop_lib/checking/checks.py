@@ -28,8 +28,9 @@ hidden test (so a passing self-check never meets a different rule later):
   would pass or fail by luck of the inputs; this rule makes the verdict the
   same for every student.
 
-These are judged when a check would otherwise pass (:func:`passed`), so the
-check's own diagnosis of a wrong answer always comes first.
+The first two are judged when a check would otherwise pass (:func:`passed`),
+so the check's own diagnosis of a wrong answer comes first; a float32 answer
+fails at once, as any diagnosis of its values could name a wrong cause.
 """
 from __future__ import annotations
 
@@ -533,15 +534,20 @@ def in_place_message(name: str, path: str, detail: str) -> str:
     return (f"{name} changed its input {path} in place ({detail}). This exercise's function must leave its "
             "inputs as it found them: the caller still uses them. Compute new values instead "
             f"(new = {root} - step, not {root} -= step; or work on {root}.copy()).\n"
-            f"  likely cause: an in-place change of {path} (-=, +=, *=, [...] = , .sort(), .append() or .pop() "
-            "on an input): build a new value instead")
+            f"  likely cause: your function changed its input {path} in place (-=, +=, *=, [...] = , .sort(), "
+            ".append() or .pop() on an input): build a new value instead")
 
 
 def answer_problem(name: str, result: Any, spec: Any) -> str | None:
     """Why the answer ``result`` breaks the rules every exercise follows (its kind, float64), or None."""
     why = wrong_kind(result, spec)
     if why:
-        return f"{name} returned the wrong kind of value: {why}."
+        return f"{name} returned the wrong kind of value: {why}.\n  likely cause: {why}"
+    return low_precision_problem(name, result)
+
+
+def low_precision_problem(name: str, result: Any) -> str | None:
+    """The failure of an answer holding floats of less than 64 bits, or None."""
     low = low_precision(result)
     if low:
         return (f"{name} returned {low} values; the checks ask for float64, NumPy's default, in the self-check "
@@ -562,11 +568,13 @@ def call_student(fn: Callable[..., Any], name: str, *args: Any,
 
     ``NotImplementedError`` becomes "not implemented yet"; any other exception
     names its type, its message and the inputs. Calling one of ``forbidden``
-    (the library's own reference for this exercise) fails the check. An input
-    changed in place that the exercise does not allow, an answer of the wrong
-    kind or in float32 is noted for the running exercise check and fails it
-    at :func:`passed` (see the module docstring); outside an exercise check
-    it fails at once.
+    (the library's own reference for this exercise) fails the check. A
+    float32 answer fails at once (a check's diagnosis of its values would name
+    a wrong cause). An input changed in place that the exercise does not
+    allow, or an answer of the wrong kind, is noted for the running exercise
+    check and fails it at :func:`passed` (see the module docstring), after the
+    check's own diagnosis had its chance; outside an exercise check it fails
+    at once.
     """
     if not callable(fn):
         raise CheckFailed(f"{name} should be a function, but it is {describe_type(fn)}")
@@ -586,6 +594,9 @@ def call_student(fn: Callable[..., Any], name: str, *args: Any,
         shown = dict(zip([f"arg{i}" for i in range(len(args))], args)) | kwargs
         raise CheckFailed(f"{name} raised {type(exc).__name__}: {exc}\n"
                           f"  on input: {fmt_inputs(shown)}") from None
+    low = low_precision_problem(name, result)
+    if low:  # at once: any diagnosis a check makes of float32 values would name a wrong cause
+        raise CheckFailed(low)
     changed = changed_in_place(fn, args, kwargs, before, may_modify)
     problem = in_place_message(name, *changed) if changed else answer_problem(name, result, spec)
     if problem:
@@ -666,7 +677,7 @@ def passed(name: str, n_cases: int, how: str) -> None:
     """Print the one-line success message of a check, unless one of its calls broke a rule every answer follows.
 
     The rules (an input changed in place that the exercise does not allow,
-    the wrong kind of value, floats of less than 64 bits) are noted by
+    the wrong kind of value) are noted by
     :func:`call_student` and judged here, so a check's own diagnosis comes
     first and nothing that breaks one passes.
     """
