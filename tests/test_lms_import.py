@@ -191,3 +191,23 @@ def test_nbgrader_s_exchange_keeps_its_timestamp(tmp_path, roster):
     assert got["s2"][0] == "set aside" and "mine.ipynb" in next(o.reason for o in report.outcomes
                                                                 if o.student == "s2")
     assert (into / "s3" / L / "timestamp.txt").read_text() == "2027-01-22 08:00:00.000000 UTC"
+
+
+def test_a_later_download_replaces_an_earlier_import_and_an_older_one_does_not(tmp_path, roster):
+    def download(name, data, when):
+        with zipfile.ZipFile(tmp_path / name, "w") as zf:
+            put(zf, f"lovelaceada_101_{len(name)}_{L}.ipynb", data, when)
+        return tmp_path / name
+
+    first, second = notebook(False), notebook(True)
+    into, instructor = tmp_path / "subs", tmp_path / "instructor"
+    r = Roster.load(roster)
+    lms_import.import_sources([download("monday.zip", first, EARLIER)], r, into, instructor)
+    report = lms_import.import_sources([download("tuesday.zip", second, ON_TIME)], r, into, instructor)
+    assert [o.status for o in report.outcomes] == ["superseded", "imported"]
+    assert "replaced by tuesday.zip" in report.outcomes[0].reason
+    report = lms_import.import_sources([download("monday-again.zip", first, EARLIER)], r, into, instructor)
+    assert [o.status for o in report.outcomes] == ["superseded"]
+    assert "older than the version already in" in report.outcomes[0].reason
+    assert (into / "s1" / L / f"{L}.ipynb").read_bytes() == second
+    assert len(list((instructor / "import" / "superseded" / "s1" / L).iterdir())) == 1  # the same file, kept once
