@@ -74,7 +74,7 @@ def explain_result(name: str, expected: Any, got: Any, inputs: dict[str, Any], *
     expression where numbers are expected (``sym_sigmoid`` called on numbers),
     one number where an element-wise result of shape ``expected.shape`` is
     expected, and any other shape. ``unit`` says what each expected value
-    belongs to ("example", "entry of the input"). Returns quietly when ``got``
+    belongs to ("example", "entry of the input"), or for one expected number what it is. Returns quietly when ``got``
     has the expected shape (its values are then for :func:`compare` to judge),
     and when it is one of the named ``mistakes`` (:func:`compare` names it).
     """
@@ -97,6 +97,9 @@ def explain_result(name: str, expected: Any, got: Any, inputs: dict[str, Any], *
             f"  what differs: one number came back where an array of shape {expected.shape} is expected, one value per "
             f"{unit}. Compute them all with NumPy operations on whole arrays, "
             "without summing them (np.sum) or turning the result into one number (float(), the math module)."]))
+    if expected.ndim == 0:
+        raise CheckFailed("\n".join(head + [
+            f"  what differs: the result has shape {shape}, but one number is expected, {unit}."]))
     raise CheckFailed("\n".join(head + [
         f"  what differs: the result has shape {shape}, but shape {expected.shape} is expected, one value "
         f"per {unit}."]))

@@ -192,7 +192,7 @@ def check_bce_loss(fn: Callable[..., Any], rng: np.random.Generator | None = Non
         got = call_named(fn, name, {k: v.copy() for k, v in inputs.items()}, mistakes=BCE_LOSS_MISTAKES,
                          forbidden=[losses.binary_cross_entropy, losses.binary_cross_entropy_with_logits])
         explain_result(f"{name} on a batch of m = {m}", expected, _as_number(got), inputs,
-                       unit="batch (the mean over its m examples)", mistakes=BCE_LOSS_MISTAKES)
+                       unit="the mean loss over the m examples", mistakes=BCE_LOSS_MISTAKES)
         compare(f"{name} on a batch of m = {m}", expected, _as_number(got), inputs, mistakes=BCE_LOSS_MISTAKES)
     passed(name, n_cases, "matches the SymPy formula of the mean binary cross-entropy")
 
@@ -316,7 +316,7 @@ def check_neuron_grads(fn: Callable[..., Any], rng: np.random.Generator | None =
         explain_result(f"dw of {name} {what}", dw, got[0], inputs, unit="weight (the shape of w)",
                        mistakes=DW_MISTAKES)
         compare(f"dw of {name} {what}", dw, got[0], inputs, mistakes=DW_MISTAKES)
-        explain_result(f"db of {name} {what}", db, _as_number(got[1]), inputs, unit="bias (b is one number)",
+        explain_result(f"db of {name} {what}", db, _as_number(got[1]), inputs, unit="the gradient of the one bias b, shared by all examples",
                        mistakes=DB_MISTAKES)
         compare(f"db of {name} {what}", db, _as_number(got[1]), inputs, mistakes=DB_MISTAKES)
     passed(name, n_cases, "dw and db match sympy.diff of the mean BCE, confirmed by central differences")
