@@ -8,10 +8,14 @@ its log. Two things can still go wrong, and each costs only what it must:
   on its own. Failing again, alone, it is the notebook's doing: autograding
   rejects it with nbgrader's error as the reason; feedback that still cannot
   be written is the grader's failure (the grade stands, the page is missing).
+  Unless the error is the grading machinery's
+  (:data:`autograder.nbgrader_log.INFRASTRUCTURE`: a kernel that did not
+  start or answer, a port in use, ...): that is never the student's, so a
+  notebook that still fails that way is the grader's failure, not a rejection.
 * **the command itself** fails without naming anyone (nbgrader crashed, was
-  killed, or could not start): it is run once more; failing again, each
-  student is run alone, and those who still fail are the grader's failures,
-  reported apart from rejections.
+  killed, or could not start), or was killed by a signal whatever it named:
+  it is run once more; failing again, each student is run alone, and those
+  who still fail are the grader's failures, reported apart from rejections.
 
 Feedback is written only for the students whose notebooks were autograded,
 so a group whose every notebook failed runs no feedback command at all.
@@ -21,7 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from .nbgrader_log import FAILED, failed_submissions
+from .nbgrader_log import FAILED, FailedNotebook, failed_submissions
 from .records import Failure, Rejected
 
 
@@ -44,13 +48,17 @@ class ChunkResult:
     retries: list[str] = field(default_factory=list)
 
 
-def _named(log: str) -> list[Rejected]:
+def _named(log: str) -> list[FailedNotebook]:
     return failed_submissions(log)
 
 
 def _crashed(code: int, log: str) -> bool:
-    """Did the command fail without naming the notebooks it could not process?"""
-    return code != 0 and not FAILED.search(log)
+    """Did the command fail without naming the notebooks it could not process, or die of a signal?
+
+    A command killed by a signal (a negative status: the OOM killer, a worker
+    going down) may have named some notebooks and never reached the others.
+    """
+    return code < 0 or (code != 0 and not FAILED.search(log))
 
 
 def run_step(runner: Runner, step: str, students: list[str], result: ChunkResult,
@@ -59,7 +67,10 @@ def run_step(runner: Runner, step: str, students: list[str], result: ChunkResult
 
     ``assignment`` is a lesson or a glob (``*``: every lesson). A crash of the
     whole command is retried once, then each student is run alone; a student
-    whose command still crashes is a :class:`Failure`.
+    whose command still crashes is a :class:`Failure`. A notebook that fails
+    again alone is returned (its own doing), unless the grading machinery
+    failed it (:data:`autograder.nbgrader_log.INFRASTRUCTURE`) or its command
+    crashed: then it is a :class:`Failure` of ``step`` in ``result``.
     """
     if not students:
         return []
@@ -78,12 +89,20 @@ def run_step(runner: Runner, step: str, students: list[str], result: ChunkResult
         return failed
     failed = []
     for r in _named(log):
-        result.retries.append(f"{step} failed for {r.student} {r.lesson}: run again alone")
+        why = "the grading machinery failed" if r.infrastructure else "it failed"
+        result.retries.append(f"{step} failed for {r.student} {r.lesson} ({why}: {r.reason}): run again alone")
         code, again = runner.attempt(step, r.lesson, "--force", f"--student={r.student}")
         if code == 0 and not FAILED.search(again):
             continue
         named = _named(again)
-        failed.append(named[0] if named else Rejected(r.student, r.lesson, f"{r.reason} ({tail(again)})"))
+        if _crashed(code, again) or not named:
+            result.failures.append(Failure(r.student, r.lesson, step, f"nbgrader {step} crashed when run again alone "
+                                                                      f"(exit {code}): {tail(again)}"))
+        elif named[0].infrastructure:
+            result.failures.append(Failure(r.student, r.lesson, step, f"the grading machinery failed twice, not the "
+                                                                      f"notebook: {named[0].reason}"))
+        else:
+            failed.append(Rejected(named[0].student, named[0].lesson, named[0].reason))
     return failed
 
 

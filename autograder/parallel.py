@@ -8,12 +8,17 @@ So grading is split in two:
    chunks; each chunk is one task, run by a dask worker (a ``LocalCluster`` by
    default, or any dask scheduler: the tasks only need the shared filesystem).
    A task runs a plain ``nbgrader autograde "*"`` and then ``nbgrader
-   generate_feedback "*"`` inside its own workspace
-   ``instructor/workers/<chunk>/``: its own ``submitted/`` (links to the
-   chunk's students), its own ``autograded/`` and its own SQLite gradebook,
-   copied from the main one (or, when that is not SQLite, its lessons' rows).
-   Nothing is shared, so nothing is locked. Each student's feedback then
-   moves to ``instructor/feedback``.
+   generate_feedback "*"`` inside a workspace of its own, made by the task
+   itself when it starts: ``instructor/workers/w<chunk>-try<n>/``, with its
+   own ``submitted/`` (links to the chunk's students), its own
+   ``autograded/`` and its own SQLite gradebook, a copy of the lessons'
+   gradebook made once per run (the main one, or when that is not SQLite,
+   its lessons' rows). Nothing is shared, so nothing is locked. Each attempt
+   has its own workspace: a chunk run again (dask reschedules a task whose
+   worker died; :func:`run_chunks` submits a failed one once more) never
+   shares a folder or a gradebook with an earlier attempt, and only the
+   attempt that finished is read. Each student's feedback then moves to
+   ``instructor/feedback``.
 2. **Record, serially** (:mod:`autograder.record_grades`). One ``nbgrader
    autograde "*"`` in record-only mode (``BACKPROP_RECORD_ONLY=1``, see
    ``nbgrader_config.py``) reads the executed notebooks of every workspace and
@@ -23,7 +28,13 @@ So grading is split in two:
 Nothing a chunk does stops the others (:mod:`autograder.chunk_grading`): a
 notebook nbgrader cannot process is tried again alone, a chunk whose task
 fails (a worker died, say) is submitted once more, and what still fails is
-reported as the grader's failure for exactly that chunk's students.
+reported as the grader's failure for exactly that chunk's students. A
+worker that dies takes its nbgrader with it (:mod:`autograder.nbgrader_runner`),
+so no orphan goes on writing into an abandoned workspace.
+
+Chunks are small (:data:`NOTEBOOKS_PER_CHUNK`), so a lost worker redoes
+little, and progress is counted per notebook as the workspaces'
+``autograded/`` folders fill (:mod:`autograder.progress`).
 
 The grades equal a serial run's: the same notebooks run with the same
 per-student hidden inputs (seeded from the student id, see
@@ -31,31 +42,43 @@ per-student hidden inputs (seeded from the student id, see
 """
 from __future__ import annotations
 
+import itertools
+import math
 import shutil
+import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 from .chunk_grading import ChunkResult, grade_chunk
 from .layout import gradebook_url
 from .nbgrader_runner import Nbgrader
+from .progress import NotebookWatch
 from .record_grades import copy_lessons, record
 from .records import Failure
 
-#: Chunks per worker: more chunks give a smoother progress bar and balance
-#: uneven students, fewer save nbgrader's start-up (about 5 s per command).
+#: Chunks per worker, at least: a smaller class is still cut so that the workers share it evenly.
 CHUNKS_PER_WORKER = 2
+#: Notebooks per chunk, at most (a student's notebooks stay in one chunk, so one student may have more). A
+#: chunk costs two nbgrader start-ups (autograde, feedback: about 2 x 2.5 s on an idle core) besides its
+#: notebooks (2.5 to 4 s each): 8 notebooks keep that below a fifth of a chunk's time, and a worker lost
+#: mid-chunk redoes at most 8 notebooks (about half a minute), where 2 chunks per worker made it half a class.
+NOTEBOOKS_PER_CHUNK = 8
 
 
 def chunk(students: list[str], workers: int, weights: dict[str, int] | None = None) -> list[list[str]]:
-    """Cut ``students`` into at most ``workers * CHUNKS_PER_WORKER`` chunks of near-equal work.
+    """Cut ``students`` into chunks of near-equal work, of about :data:`NOTEBOOKS_PER_CHUNK` notebooks at most.
 
-    ``weights`` gives each student's number of notebooks (default 1); the
-    heaviest students are placed first, each into the lightest chunk so far.
+    ``weights`` gives each student's number of notebooks (default 1). There
+    are at least ``workers * CHUNKS_PER_WORKER`` chunks (never more than
+    students); the heaviest students are placed first, each into the
+    lightest chunk so far.
     """
     if not students:
         return []
     weights = weights or {}
-    n = min(len(students), max(1, workers) * CHUNKS_PER_WORKER)
+    work = sum(weights.get(s, 1) for s in students)
+    n = min(len(students), max(max(1, workers) * CHUNKS_PER_WORKER, math.ceil(work / NOTEBOOKS_PER_CHUNK)))
     chunks: list[list[str]] = [[] for _ in range(n)]
     load = [0] * n
     for student in sorted(students, key=lambda s: (-weights.get(s, 1), s)):
@@ -65,31 +88,53 @@ def chunk(students: list[str], workers: int, weights: dict[str, int] | None = No
     return [sorted(c) for c in chunks if c]
 
 
-def prepare_workspace(instructor: Path, index: int, students: list[str], lessons: list[str],
-                      cell_timeout: int | None) -> Nbgrader:
-    """Make ``instructor/workers/w<index>`` with links to the students' submissions and a gradebook."""
-    ws = instructor / "workers" / f"w{index:03d}"
-    if ws.exists():
-        shutil.rmtree(ws, ignore_errors=True)
-    (ws / "submitted").mkdir(parents=True)
-    for student in students:
-        (ws / "submitted" / student).symlink_to((instructor / "submitted" / student).resolve())
-    runner = Nbgrader(ws, cell_timeout, {"BACKPROP_DB_URL": f"sqlite:///{ws / 'gradebook.db'}"})
+@dataclass
+class Chunk:
+    """One task's work: grade ``students`` in a workspace of their own under ``instructor/workers``."""
+
+    index: int
+    students: list[str]
+    instructor: Path
+    #: the gradebook with the lessons and no student, copied into every attempt's workspace
+    lessons_db: Path
+    cell_timeout: int | None = None
+
+    def start_attempt(self) -> Nbgrader:
+        """A new workspace ``workers/w<index>-try<n>`` (the first free ``n``: made atomically) with its gradebook."""
+        for attempt in itertools.count(1):
+            ws = self.instructor / "workers" / f"w{self.index:03d}-try{attempt}"
+            try:
+                ws.mkdir()
+            except FileExistsError:  # an earlier attempt's, perhaps still being written: never shared
+                continue
+            break
+        (ws / "submitted").mkdir()
+        for student in self.students:
+            (ws / "submitted" / student).symlink_to((self.instructor / "submitted" / student).resolve())
+        shutil.copy(self.lessons_db, ws / "gradebook.db")
+        return Nbgrader(ws, self.cell_timeout, {"BACKPROP_DB_URL": f"sqlite:///{ws / 'gradebook.db'}"})
+
+
+def lessons_gradebook(instructor: Path) -> Path:
+    """``instructor/workers/lessons.db``: the main gradebook's lessons in SQLite, for the workspaces to copy."""
+    dest = instructor / "workers" / "lessons.db"
     main = gradebook_url(instructor)
     if main.startswith("sqlite:///"):
-        shutil.copy(main.removeprefix("sqlite:///"), ws / "gradebook.db")
+        shutil.copy(main.removeprefix("sqlite:///"), dest)
     else:  # PostgreSQL: the main gradebook's lesson rows, not a generate_assignment per workspace
-        copy_lessons(main, ws / "gradebook.db")
-    return runner
+        copy_lessons(main, dest)
+    return dest
 
 
-def execute_chunk(runner: Nbgrader, students: list[str]) -> ChunkResult:
-    """Autograde every submission in a workspace, then write its feedback (see :func:`grade_chunk`).
+def execute_chunk(work: Chunk) -> tuple[Nbgrader, ChunkResult]:
+    """Run on a worker: autograde the chunk in a new workspace, then write its feedback (see :func:`grade_chunk`).
 
+    Returns the workspace (the record pass reads it) and what grading gave.
     The workspace's own gradebook holds the grades the feedback shows, the
     same the record pass later writes into the main one.
     """
-    return grade_chunk(runner, students)
+    runner = work.start_attempt()
+    return runner, grade_chunk(runner, work.students)
 
 
 def collect_feedback(instructor: Path, workspaces: list[Nbgrader]) -> None:
@@ -105,36 +150,45 @@ def collect_feedback(instructor: Path, workspaces: list[Nbgrader]) -> None:
                 shutil.move(lesson_dir, dest)
 
 
-def run_chunks(client, runners: list[Nbgrader], groups: list[list[str]],
-               progress: Callable[[int], None] | None) -> ChunkResult:
-    """Run every chunk on the cluster; a chunk whose task fails is submitted once more, then counted failed."""
+def run_chunks(client, chunks: list[Chunk], watch: NotebookWatch | None = None) -> tuple[ChunkResult, list[Nbgrader]]:
+    """Run every chunk on the cluster; a chunk whose task fails is submitted once more, then counted failed.
+
+    Returns what the chunks gave and the workspaces of the attempts that
+    finished (one per chunk that did). ``watch`` (if given) is told each
+    chunk's rejected and failed notebooks as the chunk ends.
+    """
     from dask.distributed import as_completed
 
     total = ChunkResult()
-    tries = {i: 0 for i in range(len(runners))}
-    futures = {client.submit(execute_chunk, r, g, pure=False): i for i, (r, g) in enumerate(zip(runners, groups))}
+    finished: list[Nbgrader] = []
+    tries = {i: 0 for i in range(len(chunks))}
+    futures = {client.submit(execute_chunk, c, pure=False): i for i, c in enumerate(chunks)}
     pending = as_completed(list(futures))
     for future in pending:
         i = futures[future]
         try:
-            result = future.result()
+            runner, result = future.result()
+            finished.append(runner)
         except Exception as exc:  # noqa: BLE001 - a worker that died or a task that raised costs its chunk only
             tries[i] += 1
             if tries[i] < 2:
-                again = client.submit(execute_chunk, runners[i], groups[i], pure=False)
+                total.retries.append(f"chunk {i} ({', '.join(chunks[i].students)}): its task failed "
+                                     f"({type(exc).__name__}: {str(exc)[:200]}): submitted again")
+                again = client.submit(execute_chunk, chunks[i], pure=False)
                 futures[again] = i
                 pending.add(again)
                 continue
-            total.failures += [Failure(s, "*", "execute", f"the chunk's task failed twice: {type(exc).__name__}: "
-                                                          f"{str(exc)[:200]}") for s in groups[i]]
-            result = ChunkResult(notebooks=len(groups[i]))
+            result = ChunkResult(failures=[Failure(s, "*", "execute", f"the chunk's task failed twice: "
+                                                   f"{type(exc).__name__}: {str(exc)[:200]}")
+                                           for s in chunks[i].students])
         total.notebooks += result.notebooks
         total.rejected += result.rejected
         total.failures += result.failures
         total.retries += result.retries
-        if progress:
-            progress(result.notebooks)
-    return total
+        if watch is not None:
+            watch.mark([(r.student, r.lesson) for r in result.rejected]
+                       + [(f.student, f.lesson) for f in result.failures])
+    return total, finished
 
 
 def grade_in_parallel(instructor: Path, by_lesson: dict[str, list[str]], workers: int,
@@ -147,25 +201,29 @@ def grade_in_parallel(instructor: Path, by_lesson: dict[str, list[str]], workers
     submitted it (all of them must already be in ``instructor/submitted``).
     ``scheduler`` is the address of a running dask scheduler; by default a
     ``LocalCluster`` of ``workers`` single-threaded workers is started and
-    stopped here. ``progress`` is called with the number of notebooks each
-    finished chunk ran. ``timings`` (if given) receives the seconds spent
-    executing (with feedback) and recording. Returns the submissions rejected
-    and the grader's failures (a cluster that cannot be reached fails every
-    student, with the reason); the rest are graded.
+    stopped here. ``progress`` is called with the number of notebooks done
+    since its last call, as each is written. ``timings`` (if given) receives
+    the seconds spent executing (with feedback) and recording. Returns the
+    submissions rejected and the grader's failures (a cluster that cannot be
+    reached fails every student, with the reason); the rest are graded.
     """
-    import time
-
     from dask.distributed import Client, LocalCluster
 
     students = sorted({s for group in by_lesson.values() for s in group})
-    notebooks = {s: sum(s in group for group in by_lesson.values()) for s in students}
-    lessons = sorted(by_lesson)
-    groups = chunk(students, workers, notebooks)
-    runners = [prepare_workspace(instructor, i, group, lessons, cell_timeout) for i, group in enumerate(groups)]
-    if not runners:
+    if not students:
         return ChunkResult()
+    notebooks = {s: sum(s in group for group in by_lesson.values()) for s in students}
+    # a fresh workers/ folder: no workspace of an earlier run is ever read, or written into again
+    shutil.rmtree(instructor / "workers", ignore_errors=True)
+    (instructor / "workers").mkdir(parents=True)
+    lessons_db = lessons_gradebook(instructor)
+    chunks = [Chunk(i, group, instructor, lessons_db, cell_timeout)
+              for i, group in enumerate(chunk(students, workers, notebooks))]
+    expected = {(s, lesson) for lesson, group in by_lesson.items() for s in group}
+    watch = NotebookWatch(instructor / "workers", "w*/autograded/*/*/*.ipynb", expected, progress).start()
     start = time.perf_counter()
     cluster = client = None
+    finished: list[Nbgrader] = []
     try:
         if scheduler is None:
             # each task waits on an nbgrader subprocess, so thread workers are enough
@@ -173,7 +231,7 @@ def grade_in_parallel(instructor: Path, by_lesson: dict[str, list[str]], workers
             cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=False,
                                    dashboard_address=":0", silence_logs=40)
         client = Client(scheduler or cluster, timeout="30s")
-        result = run_chunks(client, runners, groups, progress)
+        result, finished = run_chunks(client, chunks, watch)
     except Exception as exc:  # noqa: BLE001 - no cluster: every student is the grader's failure, with the reason
         result = ChunkResult(failures=[Failure(s, "*", "execute", f"the dask cluster failed: {type(exc).__name__}: "
                                                                    f"{str(exc)[:200]}") for s in students])
@@ -182,9 +240,10 @@ def grade_in_parallel(instructor: Path, by_lesson: dict[str, list[str]], workers
             client.close()
         if cluster is not None:
             cluster.close()
-    collect_feedback(instructor, runners)
+        watch.finish()
+    collect_feedback(instructor, finished)
     executed = time.perf_counter()
-    recorded = record(instructor, runners, cell_timeout)
+    recorded = record(instructor, finished, cell_timeout)
     result.failures += recorded.failures
     result.retries += recorded.retries
     if timings is not None:

@@ -28,6 +28,7 @@ from .nbgrader_runner import Nbgrader
 from .normalize import normalize_submissions
 from .overrides import apply as apply_overrides
 from .parallel import grade_in_parallel
+from .progress import watch_instructor
 from .records import Failure, Notice, Rejected, TaskScore
 from .secret import course_secret
 from .students import StudentIds
@@ -143,10 +144,10 @@ def grade(submissions: Path, instructor: Path = DEFAULT_INSTRUCTOR, cell_timeout
     students = sorted({s for group in by_lesson.values() for s in group})
     with tqdm(total=total, desc="grading", unit="notebook", disable=not progress or total == 0) as bar:
         if workers == 1 and students:
-            result = grade_chunk(runner, students, tuple(sorted(by_lesson)))
+            with watch_instructor(instructor, by_lesson, bar.update):  # the bar moves as each notebook is done
+                result = grade_chunk(runner, students, tuple(sorted(by_lesson)))
             rejected += result.rejected
             failures += result.failures
-            bar.update(result.notebooks)
             lap("execute and feedback")
         elif students:
             result = grade_in_parallel(instructor, by_lesson, workers, cell_timeout, scheduler, bar.update, timings)

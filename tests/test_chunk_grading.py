@@ -90,3 +90,76 @@ def test_in_an_instructor_folder_only_this_runs_lessons_are_graded_one_command_e
     grade_chunk(runner, ["a", "b"], (L, "02_graphs"))
     assert [c[:2] for c in runner.calls] == [("autograde", L), ("autograde", "02_graphs"),
                                              ("generate_feedback", L), ("generate_feedback", "02_graphs")]
+
+
+#: How nbgrader logs a notebook whose kernel never started (jupyter_client's own words), and one of the student's.
+KERNEL_DIED = """[AutogradeApp | ERROR] There was an error processing assignment: /i/submitted/{s}/01_derivatives
+[AutogradeApp | ERROR] Traceback (most recent call last):
+  File "nbclient/client.py", line 600, in async_start_new_kernel_client
+RuntimeError: Kernel died before replying to kernel_info
+[AutogradeApp | WARNING] Removing failed assignment: /i/autograded/{s}/01_derivatives
+"""
+OWN_FAULT = """[AutogradeApp | ERROR] There was an error processing assignment: /i/submitted/{s}/01_derivatives
+[AutogradeApp | ERROR] Traceback (most recent call last):
+nbformat.validator.NotebookValidationError: the notebook of {s} is not valid
+"""
+NAMED = "[AutogradeApp | ERROR] There was an error processing assignment '01_derivatives' for student '{s}'\n"
+
+
+@dataclass
+class LoggingNbgrader(FakeNbgrader):
+    """Fails ``machinery`` students' notebooks as a kernel that never starts does, the ``poison`` ones their own way."""
+
+    machinery: dict[str, int] = field(default_factory=dict)
+
+    def attempt(self, *args: str) -> tuple[int, str]:
+        self.calls.append(args)
+        who = [a.split("=", 1)[1] for a in args if a.startswith("--student=")] or self.students
+        blocks, named = [], []
+        for s in who:
+            if self.machinery.get(s, 0) > 0 and args[0] == "autograde":
+                self.machinery[s] -= 1
+                blocks.append(KERNEL_DIED.format(s=s))
+                named.append(NAMED.format(s=s))
+            elif s in self.poison.get(args[0], set()):
+                blocks.append(OWN_FAULT.format(s=s))
+                named.append(NAMED.format(s=s))
+            elif args[0] == "autograde":
+                self.done.add((s, L))
+        return (1 if named else 0), "".join(blocks + named)
+
+
+def test_a_kernel_that_never_starts_is_the_graders_failure_never_the_students_rejection():
+    runner = LoggingNbgrader(["a", "b", "c"], poison={"autograde": {"c"}}, machinery={"b": 99})
+    result = grade_chunk(runner, ["a", "b", "c"])
+    assert [(f.student, f.lesson, f.stage) for f in result.failures] == [("b", L, "autograde")]
+    assert "Kernel died before replying" in result.failures[0].reason
+    assert [(r.student, r.reason) for r in result.rejected] == [
+        ("c", "nbgrader could not grade this notebook, twice: nbformat.validator.NotebookValidationError: the "
+              "notebook of c is not valid")], "each named notebook gets its own error, not the log's last one"
+    assert any("grading machinery" in line and "b" in line for line in result.retries)
+
+
+def test_a_kernel_that_fails_to_start_once_is_run_again_and_graded():
+    runner = LoggingNbgrader(["a", "b"], machinery={"b": 1})
+    result = grade_chunk(runner, ["a", "b"])
+    assert not result.failures and not result.rejected
+    assert runner.autograded() == {("a", L), ("b", L)}
+
+
+def test_a_command_killed_by_a_signal_is_run_again_even_if_it_named_someone():
+    runner = FakeNbgrader(["a", "b"])
+    real = runner.attempt
+    killed = []
+
+    def attempt(*args):
+        if not killed:
+            killed.append(args)
+            runner.calls.append(args)
+            return -9, NAMED.format(s="a")
+        return real(*args)
+
+    runner.attempt = attempt
+    result = grade_chunk(runner, ["a", "b"])
+    assert not result.rejected and not result.failures
+    assert runner.autograded() == {("a", L), ("b", L)}, "b, never reached by the killed command, is graded too"
