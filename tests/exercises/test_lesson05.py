@@ -155,3 +155,40 @@ def test_a_grad_check_that_samples_only_some_entries_fails():
     for rng in [None, *(np.random.default_rng(seed) for seed in SEEDS)]:
         with pytest.raises(CheckFailed, match="not every entry is compared"):
             L.check_grad_check(first_only, rng=rng)
+
+
+def lesson_text() -> str:
+    import nbformat
+
+    from autograder.layout import REPO
+    nb = nbformat.read(REPO / "solutions" / "05_mlp" / "05_mlp.ipynb", as_version=4)
+    return "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+
+
+def test_two_linear_layers_are_one_but_a_relu_network_is_not_linear():
+    """The lesson's claim, on its own hand-picked network: no activation collapses to one layer, ReLU does not."""
+    W1, b1 = np.array([[0.3, -0.2, 0.1], [0.2, 0.1, -0.3]]), np.array([-2.0, 0.5, 0.4])
+    W2, b2 = np.array([[1.5], [-0.5], [0.8]]), np.array([-0.3])
+    points = np.random.default_rng(5).uniform(0, 10, (500, 2))
+    assert np.abs((points @ W1 + b1) @ W2 + b2 - (points @ (W1 @ W2) + (b1 @ W2 + b2))).max() < 1e-12
+    with_relu = np.maximum(points @ W1 + b1, 0) @ W2 + b2
+    design = np.column_stack([points, np.ones(len(points))])
+    best = design @ np.linalg.lstsq(design, with_relu, rcond=None)[0]
+    assert np.abs(with_relu - best).max() > 0.5 * with_relu.std()
+    assert "two linear layers are one" in lesson_text()
+
+
+def test_the_lesson_uses_the_course_notation_and_names_no_source():
+    text = lesson_text()
+    assert "z_1" not in text and "W_2" not in text and "\\delta_2" not in text
+    assert "\\mathcal{L}" in text and "seed" not in text.lower().replace("seeds", "")
+
+
+def test_the_library_helpers_that_do_not_answer_an_exercise_are_allowed():
+    from backprop_lib.nn.activations import relu_prime
+
+    def relu_backward(dout, cache):
+        return dout * relu_prime(cache)
+
+    L.check_relu_backward(relu_backward)
+    L.check_relu_backward(relu_backward, rng=np.random.default_rng(4))
