@@ -106,9 +106,14 @@ def _grade(gb, ids: StudentIds, instructor: Path, student: str, lesson: str, tas
 
 
 def _gradebook(instructor: Path):
+    """The instructor folder's gradebook; :class:`OverrideError` when there is none (never an empty one made)."""
     from nbgrader.api import Gradebook
 
-    return Gradebook(gradebook_url(instructor))
+    url = gradebook_url(instructor)
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
+        raise OverrideError(f"{instructor} holds no gradebook: grade the class there first (with the "
+                            "BACKPROP_DB_URL it was graded with, if that is not SQLite)")
+    return Gradebook(url)
 
 
 def set_override(instructor: Path, student: str, lesson: str, task: str, score: float, reason: str) -> Override:
@@ -160,6 +165,14 @@ def apply(instructor: Path, ids: StudentIds) -> list[Failure]:
     (the submission was rejected, say) is left in the file and skipped. A page
     that cannot be brought in line is the grader's failure.
     """
+    try:
+        return _apply(instructor, ids)
+    except Exception as exc:  # noqa: BLE001 - the grader's failure (an unreadable file, no database): reported
+        return [Failure("", "", "override", f"the instructor's overrides could not be applied: "
+                                            f"{type(exc).__name__}: {exc}"[:300])]
+
+
+def _apply(instructor: Path, ids: StudentIds) -> list[Failure]:
     overrides = load(instructor)
     if not overrides:
         return []

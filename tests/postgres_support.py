@@ -22,6 +22,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parent.parent
 INSTALL_HINT = "install Debian's postgresql (apt-get install postgresql, or tools/ensure_debian_package.sh)"
 #: The role every test database belongs to (initdb's superuser; trust authentication on 127.0.0.1).
@@ -147,3 +149,82 @@ def start_server(bindir: Path) -> PostgresServer:
         time.sleep(0.1)
     server.stop()
     raise RuntimeError(f"PostgreSQL did not listen on 127.0.0.1:{server.port}{server.log_tail()}")
+
+
+# --- the small class both tests/test_postgres.py and tests/test_overrides.py grade -------------------------------
+
+LESSON = "01_derivatives"
+#: A name nbgrader cannot take as an id: the instructor still says it as it is.
+ODD_NAME = "Smith, J [1234]"
+#: The files that hold the grades: they must be the same, whatever the database.
+GRADE_FILES = ("grades.csv", "grades_by_exercise.csv", "grades_lms.csv")
+
+
+def write_small_class(out: Path) -> dict[str, float]:
+    """Three students of lesson 01 (the reference, one typical mistake under an odd name, a blank notebook).
+
+    Returns each student's expected total.
+    """
+    import nbformat
+
+    from autograder import demo, mistakes
+
+    points = demo.graded_tasks(LESSON)
+    correct = demo.solution_sources(LESSON)
+    mistake = mistakes.for_lesson(LESSON)[0]
+    students = {"ann": (correct, sum(points.values())),
+                ODD_NAME: (correct | {mistake.task: mistake.code}, sum(points.values()) - points[mistake.task]),
+                "bob": ({}, 0.0)}
+    for name, (replace, _) in students.items():
+        path = out / name / LESSON / f"{LESSON}.ipynb"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(demo.submission(LESSON, replace), path)
+    return {name: total for name, (_, total) in students.items()}
+
+
+def grade(submissions: Path, instructor: Path, workers: int):
+    """``pipeline.grade`` as a regrade must run: every notebook executed again (``full``, where it exists)."""
+    import inspect
+
+    from autograder import pipeline
+
+    extra = {"full": True} if "full" in inspect.signature(pipeline.grade).parameters else {}
+    return pipeline.grade(submissions, instructor, cell_timeout=10, workers=workers, progress=False, **extra)
+
+
+@dataclass
+class Graded:
+    """A graded class: the run, and the grade files as they were right after it."""
+
+    submissions: Path
+    instructor: Path
+    expected: dict[str, float]
+    run: object
+    files: dict[str, str]
+    seconds: float
+
+
+def snapshot(instructor: Path) -> dict[str, str]:
+    return {name: (instructor / name).read_text(encoding="utf-8") for name in GRADE_FILES}
+
+
+_SQLITE: list[Graded] = []
+
+
+def graded_on_sqlite(tmp_path_factory) -> Graded:
+    """The small class graded once per test session on SQLite (``--workers 1``), shared by the modules that need it.
+
+    Its ``files`` are the grade files as graded; a test may change the
+    instructor folder afterwards (an override), never ``files``.
+    """
+    if not _SQLITE:
+        root = tmp_path_factory.mktemp("sqlite-class")
+        expected = write_small_class(root / "submissions")
+        started = time.perf_counter()
+        with pytest.MonkeyPatch.context() as env:
+            env.delenv("BACKPROP_DB_URL", raising=False)
+            run = grade(root / "submissions", root / "instructor", workers=1)
+        seconds = time.perf_counter() - started
+        _SQLITE.append(Graded(root / "submissions", root / "instructor", expected, run,
+                              snapshot(root / "instructor"), seconds))
+    return _SQLITE[0]
