@@ -191,7 +191,7 @@ def stepper_figure(state: StepperState, fig: Figure | None = None) -> Figure:
             ax.set_title(title, fontsize=8, color="0.6")
             # what fills this panel, and when: never a bare "?" (a static copy of the widget shows this)
             waiting = (f"shown at step {stage}\n({STAGES[stage]})" if stage <= state.available
-                       else f"waits for stage {stage}:\nsee the note below")
+                       else "cannot be computed yet:\nsee the note below")
             ax.text(0.5, 0.5, waiting, ha="center", va="center", fontsize=7.5, color="0.45",
                     transform=ax.transAxes)
     fig.text(0.01, 0.97, f"2-3-1 network, batch of {M}: step {state.step} of {len(STAGES) - 1}, "
