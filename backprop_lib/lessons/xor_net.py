@@ -167,7 +167,9 @@ def ops_from(forward_fn: Callable | None = None, backward_fn: Callable | None = 
 
     def agrees(got: object, want: object) -> bool:
         try:
-            return bool(np.allclose(np.asarray(got, dtype=np.float64), want, rtol=1e-6, atol=1e-9))
+            have = np.asarray(got, dtype=np.float64)
+            # the same shape too: a (1, H) bias gradient would broadcast here but break the update in place
+            return have.shape == np.shape(want) and bool(np.allclose(have, want, rtol=1e-6, atol=1e-9))
         except Exception:  # noqa: BLE001 - anything unusable counts as "does not agree"
             return False
 
