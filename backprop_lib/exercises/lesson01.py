@@ -8,6 +8,7 @@ Tasks: ``central_difference``, ``sigmoid_prime``, ``composite_derivative``,
 from __future__ import annotations
 
 import functools
+from fractions import Fraction
 from typing import Any, Callable, NamedTuple
 
 import numpy as np
@@ -66,8 +67,49 @@ def _is_sympy(got: Any) -> bool:
     return False
 
 
+def constant_factor(expected: np.ndarray, got: Any, m: int | None = None) -> str | None:
+    """What to say when every entry of ``got`` is one constant times ``expected`` (not 1), or None.
+
+    Only on unambiguous evidence: at least two entries with different
+    nonzero expected values share the ratio (to 1e-7), and ``got`` is 0
+    wherever ``expected`` is. A ratio of m (the batch size) is read as a
+    missing 1/m only when m > 2 (with m = 2 it is also a factor 2).
+    """
+    expected = np.asarray(expected, dtype=np.float64)
+    try:
+        arr = np.asarray(got, dtype=np.float64)
+    except (TypeError, ValueError):
+        return None
+    if arr.shape != expected.shape or not (np.isfinite(arr).all() and np.isfinite(expected).all()):
+        return None
+    scale = float(np.max(np.abs(expected))) if expected.size else 0.0
+    if scale == 0.0:
+        return None
+    live = np.abs(expected) > 1e-9 * scale
+    if (np.abs(arr[~live]) > 1e-9 * scale).any() or np.unique(np.round(expected[live] / scale, 9)).size < 2:
+        return None  # one entry (or equal ones) has a ratio to the expected value whatever the mistake
+    ratios = arr[live] / expected[live]
+    c = float(np.median(ratios))
+    if c == 0.0 or abs(c - 1) <= 1e-3 or not np.allclose(ratios, c, rtol=1e-7, atol=0.0):
+        return None
+    k = int(live.sum())
+    if abs(c + 1) <= 1e-9:
+        return (f"all {k} entries have the right size and the opposite sign: a sign is flipped somewhere "
+                "in your formula")
+    if m is not None and m > 2 and abs(c - m) <= 1e-9 * m:
+        return f"all {k} entries are m = {m} times the expected ones: the 1/m of the mean is missing?"
+    if m is not None and m > 2 and abs(c * m - 1) <= 1e-9:
+        return f"all {k} entries are the expected ones divided by m = {m}: one division by m too many?"
+    frac = Fraction(c).limit_denominator(64)
+    times = str(frac) if abs(float(frac) - c) <= 1e-9 * max(1.0, abs(c)) else f"{c:.4g}"
+    also = " (with m = 2 this may also be the 1/m of the mean)" if m == 2 and times in ("2", "1/2") else ""
+    return (f"all {k} entries are {times} times the expected ones (the same ratio in every entry): a constant "
+            f"factor is off{also}; check each factor of your formula")
+
+
 def explain_result(name: str, expected: Any, got: Any, inputs: dict[str, Any], *,
-                   unit: str = "entry of the input", mistakes: dict[str, Callable[..., Any]] | None = None) -> None:
+                   unit: str = "entry of the input", mistakes: dict[str, Callable[..., Any]] | None = None,
+                   m: int | None = None) -> None:
     """Raise a :class:`CheckFailed` saying what differs when ``got`` cannot even be compared with ``expected``.
 
     Three cases, each named for what it is rather than guessed at: a SymPy
@@ -77,6 +119,9 @@ def explain_result(name: str, expected: Any, got: Any, inputs: dict[str, Any], *
     belongs to ("example", "entry of the input"), or for one expected number what it is. Returns quietly when ``got``
     has the expected shape (its values are then for :func:`compare` to judge),
     and when it is one of the named ``mistakes`` (:func:`compare` names it).
+    A result of the right shape that is a constant times the expected one
+    fails here with :func:`constant_factor`'s words (``m`` is the batch size,
+    if there is one).
     """
     expected = np.asarray(expected, dtype=np.float64)
     head = [f"{name} gives a wrong result.", f"  on input: {fmt_inputs(inputs)}",
@@ -90,7 +135,14 @@ def explain_result(name: str, expected: Any, got: Any, inputs: dict[str, Any], *
         shape = np.shape(got)
     except Exception:  # noqa: BLE001 - a ragged or odd value: compare explains it
         return
-    if shape == expected.shape or got is None or (mistakes and match_mistake(got, inputs, mistakes)):
+    if got is None or (mistakes and match_mistake(got, inputs, mistakes)):
+        return
+    if shape == expected.shape:
+        factor = constant_factor(expected, got, m)
+        if factor:
+            worst = float(np.max(gradcheck.rel_error(expected, np.asarray(got, dtype=np.float64))))
+            raise CheckFailed("\n".join(head + [f"  largest relative error: {worst:.3g}",
+                                                f"  likely cause: {factor}"]))
         return
     if shape == () and expected.ndim > 0:
         raise CheckFailed("\n".join(head + [
@@ -105,7 +157,8 @@ def explain_result(name: str, expected: Any, got: Any, inputs: dict[str, Any], *
         f"per {unit}."]))
 
 
-def explained(fn: Callable[..., Any], name: str, expected_of: Callable[..., Any]) -> Callable[..., Any]:
+def explained(fn: Callable[..., Any], name: str, expected_of: Callable[..., Any],
+              mistakes: dict[str, Callable[..., Any]] | None = None) -> Callable[..., Any]:
     """``fn`` wrapped so that a result of the wrong kind fails with :func:`explain_result`'s message.
 
     ``expected_of(**kwargs)`` gives the expected value for the same keyword
@@ -114,7 +167,7 @@ def explained(fn: Callable[..., Any], name: str, expected_of: Callable[..., Any]
     @functools.wraps(fn)
     def wrapper(**kwargs: Any) -> Any:
         got = fn(**kwargs)
-        explain_result(name, expected_of(**kwargs), got, kwargs)
+        explain_result(name, expected_of(**kwargs), got, kwargs, mistakes=mistakes)
         return got
     return wrapper
 
@@ -167,16 +220,17 @@ def check_central_difference(fn: Callable[..., Any], rng: np.random.Generator | 
         inputs = {"f": f, "x": x, "h": h}
         expected = (f(x + h) - f(x - h)) / (2 * h)
         got = call_student(fn, name, f, x, h, forbidden=[gradcheck.central_difference])
-        explain_result(name, expected, got, inputs)
+        explain_result(name, expected, got, inputs, mistakes=mistakes)
         compare(name, expected, got, inputs, tol=1e-8, mistakes=mistakes)
         # the default step must be small enough to give the derivative itself
         exact = _numpy_fn(e, derivative=True)(x)
         got = call_student(fn, name, f, x, forbidden=[gradcheck.central_difference])
-        explain_result(f"{name} with its default h", exact, got, {"f": f, "x": x})
+        default_h = {"your default h is too large (or too small): 1e-5 is a good choice for "
+                     "central differences in float64": lambda f, x: (f(x + 1e-2) - f(x - 1e-2)) / 2e-2}
+        explain_result(f"{name} with its default h", exact, got, {"f": f, "x": x}, mistakes=default_h)
         # truncation (~h**2 = 1e-10) is judged absolutely where the derivative is below 1e-4
         compare(f"{name} with its default h", exact, got, {"f": f, "x": x}, tol=1e-5, floor=1e-4,
-                mistakes={"your default h is too large (or too small): 1e-5 is a good choice for "
-                          "central differences in float64": lambda f, x: (f(x + 1e-2) - f(x - 1e-2)) / 2e-2})
+                mistakes=default_h)
         n += 2
     passed(name, n, "equals (f(x+h) - f(x-h)) / 2h, and matches sympy.diff with the default h")
 
@@ -204,7 +258,7 @@ def check_sigmoid_prime(fn: Callable[..., Any], rng: np.random.Generator | None 
     cases = [{"z": _inputs(rng, -6.0, 6.0, hidden, several=k == 0)} for k in range(3 if hidden else 1)]
     cases.append({"z": np.array([-30.0, -8.0, 0.0, 8.0, 30.0])})
     expected_of = forward.grad("z")
-    check_derivative(explained(fn, "sigmoid_prime", lambda z: expected_of(z)), forward, "z", cases,
+    check_derivative(explained(fn, "sigmoid_prime", lambda z: expected_of(z), SIGMOID_MISTAKES), forward, "z", cases,
                      name="sigmoid_prime", mistakes=SIGMOID_MISTAKES,
                      forbidden=[activations.sigmoid_prime, Symbolic.grad])
 
@@ -225,6 +279,8 @@ def check_composite_derivative(fn: Callable[..., Any], rng: np.random.Generator 
             lambda f_prime, g, g_prime, x: f_prime(g(x)),
         "you multiplied the derivatives of f and g at the same point g(x): g' is needed at x":
             lambda f_prime, g, g_prime, x: f_prime(g(x)) * g_prime(g(x)),
+        "you added the two slopes: the chain rule MULTIPLIES them, f_prime(g(x)) * g_prime(x)":
+            lambda f_prime, g, g_prime, x: f_prime(g(x)) + g_prime(x),
     }
     pairs = [(int(i), int(j)) for i, j in rng.integers(0, len(POOL), size=(4 if hidden else 3, 2)) if i != j]
     if not pairs:  # the draw above can, rarely, pick only equal pairs
@@ -243,7 +299,7 @@ def check_composite_derivative(fn: Callable[..., Any], rng: np.random.Generator 
         got = call_student(dydx, f"the function returned by {label}", x, forbidden=[Symbolic.grad])
         inputs = {"f_prime": f_prime, "g": g, "g_prime": g_prime, "x": x}
         what = f"{label}(x), the derivative of {outer.name}({inner.name}(x)),"
-        explain_result(what, composite.grad("x")(x), got, inputs)
+        explain_result(what, composite.grad("x")(x), got, inputs, mistakes=mistakes)
         compare(what, composite.grad("x")(x), got, inputs, mistakes=mistakes)
         n += 1
     passed(name, n, "matches sympy.diff of each composite")
@@ -270,6 +326,10 @@ DL_DW_MISTAKES = {
         lambda w, x, b, y: (lambda a: (a - y) * a * (1 - a) * x)(_neuron(w, x, b, y)[1]),
     "dz/dw is x (z = w*x + b), but you multiplied by w":
         lambda w, x, b, y: (lambda a: 2 * (a - y) * a * (1 - a) * w)(_neuron(w, x, b, y)[1]),
+    "the last factor dz/dw = x is missing from the chain":
+        lambda w, x, b, y: (lambda a: 2 * (a - y) * a * (1 - a))(_neuron(w, x, b, y)[1]),
+    "the bias b is missing: z = w * x + b":
+        lambda w, x, b, y: (lambda a: 2 * (a - y) * a * (1 - a) * x)(_neuron(w, x, 0.0, y)[1]),
     "you applied the sigmoid derivative to z instead of using a * (1 - a) with a = sigmoid(z)":
         lambda w, x, b, y: (lambda z, a: 2 * (a - y) * z * (1 - z) * x)(*_neuron(w, x, b, y)),
 }
@@ -284,7 +344,7 @@ def check_dL_dw(fn: Callable[..., Any], rng: np.random.Generator | None = None) 
         cases.append({"w": rng.normal(0, 1.5, shape), "x": rng.normal(0, 1.5, shape),
                       "b": rng.normal(0, 1, shape), "y": rng.uniform(0, 1, shape)})
     expected_of = NEURON_LOSS.grad("w")
-    check_derivative(explained(fn, "dL_dw", lambda w, x, b, y: expected_of(w, x, b, y)), NEURON_LOSS, "w",
+    check_derivative(explained(fn, "dL_dw", lambda w, x, b, y: expected_of(w, x, b, y), DL_DW_MISTAKES), NEURON_LOSS, "w",
                      cases, name="dL_dw", mistakes=DL_DW_MISTAKES,
                      forbidden=[Symbolic.grad, activations.sigmoid_prime])
 

@@ -37,7 +37,7 @@ from ..checking.diagnose import diagnose
 from ..nn.engine import Value
 from ..checking.symbolic import Symbolic, sigmoid, to_numpy
 from . import pick_rng, random_shape
-from .lesson01 import explain_result
+from .lesson01 import constant_factor, explain_result
 
 #: Library functions that would hand over an answer; calling one fails the check.
 ENGINE_REFERENCES = [engine.Value.backward, engine.Value.zero_grad, engine.local_derivatives,
@@ -555,7 +555,7 @@ def _judge_grads(name: str, recipe: Recipe, order: list[Value], expected: list[f
     if len(wrong) > 6:
         lines.append(f"  ... and {len(wrong) - 6} more node{'s' if len(wrong) > 7 else ''}")
     models = {desc: (lambda model=model: _grads_after(recipe, model)) for desc, model in BACKWARD_MISTAKES.items()}
-    hint = match_mistake(got, {}, models) or diagnose(want, got)
+    hint = match_mistake(got, {}, models) or constant_factor(want, got) or diagnose(want, got)
     if hint:
         lines.append(f"  likely cause: {hint}")
     raise CheckFailed("\n".join(lines))

@@ -128,6 +128,8 @@ FORWARD_MISTAKES = {
         lambda x, w, b: 1 / (1 + np.exp(x @ w + b)),
     "the bias b is missing: z = x @ w + b":
         lambda x, w, b: _sig(x @ w),
+    "the bias is subtracted: z = x @ w + b":
+        lambda x, w, b: _sig(x @ w - b),
     "the bias is inside the wrong place: z = x @ w + b, then y_hat = sigmoid(z); b is not added after the sigmoid":
         lambda x, w, b: _sig(x @ w) + b,
     "you summed over the whole batch: each example (row of x) gets its own z = x[i] @ w + b; use x @ w":
@@ -237,7 +239,7 @@ def check_bce_delta(fn: Callable[..., Any], rng: np.random.Generator | None = No
         got = call_named(fn, name, {"z": z.copy(), "y": y.copy()}, mistakes=BCE_DELTA_MISTAKES,
                          forbidden=[losses.binary_cross_entropy, losses.binary_cross_entropy_with_logits])
         explain_result(f"{name} on a batch of m = {m}", expected, got, inputs, unit="example",
-                       mistakes=BCE_DELTA_MISTAKES)
+                       mistakes=BCE_DELTA_MISTAKES, m=m)
         compare(f"{name} on a batch of m = {m}", expected, got, inputs, mistakes=BCE_DELTA_MISTAKES)
     passed(name, n_cases, "matches sympy.diff of the mean BCE with respect to z, confirmed by central differences")
 
@@ -314,7 +316,7 @@ def check_neuron_grads(fn: Callable[..., Any], rng: np.random.Generator | None =
                               + (f" of length {len(got)}" if isinstance(got, (tuple, list)) else ""))
         what = f"on a batch of m = {m} examples with n = {n} inputs"
         explain_result(f"dw of {name} {what}", dw, got[0], inputs, unit="weight (the shape of w)",
-                       mistakes=DW_MISTAKES)
+                       mistakes=DW_MISTAKES, m=m)
         compare(f"dw of {name} {what}", dw, got[0], inputs, mistakes=DW_MISTAKES)
         explain_result(f"db of {name} {what}", db, _as_number(got[1]), inputs, unit="the gradient of the one bias b, shared by all examples",
                        mistakes=DB_MISTAKES)
