@@ -39,6 +39,7 @@ import contextvars
 import dis
 import inspect
 import sys
+import threading
 import types
 import warnings
 from typing import Any, Callable, Iterable, Iterator, Mapping
@@ -211,8 +212,6 @@ def forbid(references: Iterable[Callable[..., Any]]) -> Iterator[Watch]:
         if known[1]:
             watch.hit = code.co_name
 
-    import threading
-
     previous, previous_threads = sys.getprofile(), threading.getprofile()
     sys.setprofile(profiler)
     threading.setprofile(profiler)
@@ -273,17 +272,22 @@ def current_exercise() -> tuple[Mapping[str, Any], str, types.FrameType] | None:
     return found
 
 
-class _Pending:
+class _Pending(threading.local):
     """The rules an exercise check's calls broke so far: judged when the check would pass (:func:`passed`).
 
     A check's own diagnosis of a wrong answer is more precise than "the wrong
     kind of value" or "changed its input in place", so those wait: an answer
     the check would fail anyway fails with the check's own words, and one it
-    would pass fails on the first rule it broke. One check runs at a time.
+    would pass fails on the first rule it broke. One record per thread, for
+    the check running in it (its frame).
     """
 
-    frame: types.FrameType | None = None
-    problems: list[str] = []
+    def __init__(self) -> None:
+        self.frame: types.FrameType | None = None
+        self.problems: list[str] = []
+
+
+_PENDING = _Pending()
 
 
 def note_problem(problem: str) -> None:
@@ -291,18 +295,18 @@ def note_problem(problem: str) -> None:
     found = current_exercise()
     if found is None:
         raise CheckFailed(problem)
-    if _Pending.frame is not found[2]:
-        _Pending.frame, _Pending.problems = found[2], []
-    _Pending.problems.append(problem)
+    if _PENDING.frame is not found[2]:
+        _PENDING.frame, _PENDING.problems = found[2], []
+    _PENDING.problems.append(problem)
 
 
 def pending_problem() -> str | None:
     """The first rule the running exercise check's calls broke, if any (and forget it)."""
     found = current_exercise()
-    if found is None or _Pending.frame is not found[2] or not _Pending.problems:
+    if found is None or _PENDING.frame is not found[2] or not _PENDING.problems:
         return None
-    problem = _Pending.problems[0]
-    _Pending.frame, _Pending.problems = None, []
+    problem = _PENDING.problems[0]
+    _PENDING.frame, _PENDING.problems = None, []
     return problem
 
 

@@ -91,6 +91,20 @@ def test_may_an_exercise_that_updates_params_in_place_still_not_change_its_data(
         assert "changed its input x in place" in message
 
 
+def sgd_step_right(theta, g, state, lr):
+    return theta - lr * g, state
+
+
+def test_does_a_broken_rule_stay_with_its_own_check() -> None:
+    """A check that failed for its own reason leaves nothing behind for the next check to trip on."""
+    def wrong_and_in_place(theta, g, state, lr):
+        theta -= lr * g
+        return theta * 3, state  # fails the check's own comparison first
+    assert "pass" != verdict(lesson08.check_sgd_step, wrong_and_in_place, None)
+    assert verdict(lesson08.check_sgd_step, sgd_step_right, None) == "pass"
+    assert verdict(lesson08.check_sgd_step, sgd_step_right, 1) == "pass"
+
+
 def test_is_an_argument_named_as_the_student_named_it() -> None:
     def f(weights):
         weights[0] = 7.0
