@@ -621,11 +621,14 @@ def compare(name: str, expected: np.ndarray | float, got: Any, inputs: Mapping[s
     """
     expected = np.asarray(expected, dtype=np.float64)
     arr = as_array(got)
+    wrong = None
     if arr is not None and arr.shape == expected.shape:
         err = gradcheck.rel_error(expected, arr.astype(np.float64), floor)
-        worst = float(np.nanmax(np.where(np.isnan(err), np.inf, err))) if err.size else 0.0
+        err = np.where(np.isnan(err), np.inf, err)
+        worst = float(np.max(err)) if err.size else 0.0
         if worst <= tol:
             return
+        wrong = err > tol
     else:
         worst = float("inf")
     lines = [f"{name} gives a wrong result.",
@@ -640,7 +643,7 @@ def compare(name: str, expected: np.ndarray | float, got: Any, inputs: Mapping[s
     if hint:
         lines.append(f"  likely cause: {hint}")
     else:
-        differs = describe_difference(expected, got)
+        differs = describe_difference(expected, got, wrong)
         if differs:
             lines.append(f"  differs:  {differs}")
     raise CheckFailed("\n".join(lines))

@@ -286,12 +286,15 @@ def _factor_mistake(exp: np.ndarray, got: np.ndarray, rtol: float, m: int | None
                      "a constant factor is off")
 
 
-def describe_difference(expected: Any, got: Any) -> str | None:
+def describe_difference(expected: Any, got: Any, wrong: np.ndarray | None = None) -> str | None:
     """What differs between ``got`` and ``expected`` of the same shape, plainly; ``None`` otherwise.
 
     For one number: ``"expected 0.25, got 0.5 (got / expected = 2)"``. For
     an array: how many entries differ and the worst of them, with its index,
     both values and their difference. Used when no mistake can be named.
+    ``wrong`` (boolean, the shape of ``expected``) marks the entries that fail
+    the caller's own pass mark; by default, those off by more than
+    ``MATCH_RTOL``.
     """
     try:
         with np.errstate(all="ignore"), warnings.catch_warnings():
@@ -306,7 +309,8 @@ def describe_difference(expected: Any, got: Any) -> str | None:
                 ratio = f" (got / expected = {v / e:.6g})" if e != 0 and np.isfinite(v / e) else ""
                 return f"expected {e:.10g}, got {v:.10g}{ratio}"
             atol = 1e-12 + ROUNDOFF_SCALE * _scale(exp)
-            bad = ~np.isclose(g, exp, rtol=MATCH_RTOL, atol=atol)
+            bad = ~np.isclose(g, exp, rtol=MATCH_RTOL, atol=atol) if wrong is None \
+                else np.broadcast_to(np.asarray(wrong, dtype=bool), exp.shape)
             if not bad.any():
                 return None
             gap = np.where(bad, np.abs(g - exp), -1.0)
@@ -314,8 +318,8 @@ def describe_difference(expected: Any, got: Any) -> str | None:
             worst = np.unravel_index(int(np.argmax(gap)), exp.shape)
             idx = ", ".join(str(int(i)) for i in worst)
             e, v = float(exp[worst]), float(g[worst])
-            return (f"{int(bad.sum())} of {exp.size} entries differ; the most at [{idx}]: expected {e:.6g}, "
-                    f"got {v:.6g} (off by {v - e:.3g})")
+            return (f"{int(bad.sum())} of {exp.size} entries differ; the largest difference at [{idx}]: expected "
+                    f"{e:.10g}, got {v:.10g} (off by {v - e:.3g})")
     except Exception:  # noqa: BLE001 - a description is advice; it must never break a check
         return None
 
