@@ -80,6 +80,25 @@ def composite_derivative(f_prime, g, g_prime):
         return float(np.mean(f_prime(g(x)) * g_prime(x)))
     return derivative
 ''', "one number came back where"),
+    Mistake(LESSON, "sigmoid_prime", "times-2", '''\
+def sigmoid_prime(z):
+    a = 1 / (1 + np.exp(-z))
+    return 2 * a * (1 - a)
+''', "2 times the expected ones"),
+    Mistake(LESSON, "composite_derivative", "added", '''\
+def composite_derivative(f_prime, g, g_prime):
+    return lambda x: f_prime(g(x)) + g_prime(x)
+''', "MULTIPLIES"),
+    Mistake(LESSON, "dL_dw", "no-x", '''\
+def dL_dw(w, x, b, y):
+    a = 1 / (1 + np.exp(-(w * x + b)))
+    return 2 * (a - y) * a * (1 - a)
+''', "dz/dw = x is missing"),
+    Mistake(LESSON, "dL_dw", "no-bias", '''\
+def dL_dw(w, x, b, y):
+    a = 1 / (1 + np.exp(-(w * x)))
+    return 2 * (a - y) * a * (1 - a) * x
+''', "the bias b is missing"),
 ]
 
 #: Right answers written another way than the reference: each must pass the self-check and the hidden test.

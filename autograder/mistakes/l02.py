@@ -164,6 +164,18 @@ def pow_backward(inputs, out, dout, k):
     (a,) = inputs
     return (k * out / a * dout,)
 ''', "a division by an input"),
+    Mistake(LESSON, "backward_pass", "root-two", '''\
+def backward_pass(order, local_grads):
+    order[-1].grad = 2.0
+    for node in reversed(order):
+        for parent, local in zip(node.parents, local_grads(node)):
+            parent.grad += local * node.grad
+''', "2 times the expected ones"),
+    Mistake(LESSON, "pow_backward", "k-twice", '''\
+def pow_backward(inputs, out, dout, k):
+    (a,) = inputs
+    return (k * k * a ** (k - 1) * dout,)
+''', "the factor k appears twice"),
 ]
 
 #: Right answers written another way than the reference: each must pass the self-check and the hidden test.

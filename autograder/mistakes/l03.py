@@ -109,6 +109,16 @@ def bce_delta(z, y):
     y_hat = 1 / (1 + np.exp(-z))
     return float(np.sum(y_hat - y) / len(y))
 ''', "one number came back where"),
+    Mistake(LESSON, "neuron_forward", "minus-bias", '''\
+def neuron_forward(x, w, b):
+    return 1 / (1 + np.exp(-(x @ w - b)))
+''', "the bias is subtracted"),
+    Mistake(LESSON, "bce_delta", "divided-twice", '''\
+def bce_delta(z, y):
+    m = len(y)
+    y_hat = 1 / (1 + np.exp(-z))
+    return (y_hat - y) / m / m
+''', "one division by m too many"),
 ]
 
 #: Right answers written another way than the reference: each must pass the self-check and the hidden test.

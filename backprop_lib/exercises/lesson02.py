@@ -182,6 +182,7 @@ POW_MISTAKES: dict[str, Callable[..., tuple[Any, ...]]] = {
     "the exponent must drop by one: d(a**k)/da = k * a**(k - 1), not k * a**k":
         lambda a, out, dout, k: (k * a ** k * dout,),
     "the factor k is missing: d(a**k)/da = k * a**(k - 1)": lambda a, out, dout, k: (a ** (k - 1) * dout,),
+    "the factor k appears twice: d(a**k)/da = k * a**(k - 1), one k": lambda a, out, dout, k: (k * k * a ** (k - 1) * dout,),
     "dout is missing: multiply the local derivative k * a**(k - 1) by dout":
         lambda a, out, dout, k: (k * a ** (k - 1),),
     "you returned out * dout, the rule of exp; for a**k the local derivative is k * a**(k - 1)":
