@@ -32,8 +32,8 @@ reported as the grader's failure for exactly that chunk's students. A
 worker that dies takes its nbgrader with it (:mod:`autograder.nbgrader_runner`),
 so no orphan goes on writing into an abandoned workspace.
 
-Chunks are small (:data:`NOTEBOOKS_PER_CHUNK`), so a lost worker redoes
-little, and progress is counted per notebook as the workspaces'
+Chunks are small (:data:`NOTEBOOKS_PER_CHUNK`, 24 notebooks), so a lost worker
+redoes little, and progress is counted per notebook as the workspaces'
 ``autograded/`` folders fill (:mod:`autograder.progress`).
 
 The grades equal a serial run's: the same notebooks run with the same
@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import os
 import shutil
 import time
 from dataclasses import dataclass
@@ -59,11 +60,14 @@ from .records import Failure
 
 #: Chunks per worker, at least: a smaller class is still cut so that the workers share it evenly.
 CHUNKS_PER_WORKER = 2
-#: Notebooks per chunk, at most (a student's notebooks stay in one chunk, so one student may have more). A
-#: chunk costs two nbgrader start-ups (autograde, feedback: about 2 x 2.5 s on an idle core) besides its
-#: notebooks (2.5 to 4 s each): 8 notebooks keep that below a fifth of a chunk's time, and a worker lost
-#: mid-chunk redoes at most 8 notebooks (about half a minute), where 2 chunks per worker made it half a class.
-NOTEBOOKS_PER_CHUNK = 8
+#: Notebooks per chunk, at most (a student's notebooks stay in one chunk, so a student with more is one chunk);
+#: ``BACKPROP_CHUNK_NOTEBOOKS`` sets another. A chunk pays two nbgrader start-ups (autograde, then feedback:
+#: measured 3.1 to 4.2 s each on 2 busy cores, the start-up of an empty command), about 2.5 notebooks' worth
+#: at 3 to 4 s a notebook. 24 notebooks keep that near a tenth of a chunk's time, where 8 would cost a third
+#: (and the parallel run's 1.9x over the serial one would be out of reach); a worker lost mid-chunk redoes at
+#: most 24 notebooks, about a minute and a half of one core, where 2 chunks per worker made it half the class.
+#: Progress does not depend on it: it moves per notebook (:mod:`autograder.progress`).
+NOTEBOOKS_PER_CHUNK = int(os.environ.get("BACKPROP_CHUNK_NOTEBOOKS", "24"))
 
 
 def chunk(students: list[str], workers: int, weights: dict[str, int] | None = None) -> list[list[str]]:
