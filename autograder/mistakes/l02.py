@@ -287,4 +287,19 @@ def backward_pass(order, local_grads):
         for parent, local in zip(node.parents, local_grads(node)):
             parent.grad = parent.grad + node.grad * local
 '''),
+    Correct(LESSON, "pow_backward", "vectorize", '''\
+def pow_backward(inputs, out, dout, k):
+    rule = np.vectorize(lambda v, d: k * v ** (k - 1) * d)
+    return (rule(inputs[0], dout),)
+'''),
+    Correct(LESSON, "backward_pass", "dict-then-assign", '''\
+def backward_pass(order, local_grads):
+    grads = {id(order[-1]): 1.0}
+    for node in reversed(order):
+        g = grads.get(id(node), 0.0)
+        for parent, local in zip(node.parents, local_grads(node)):
+            grads[id(parent)] = grads.get(id(parent), 0.0) + local * g
+    for node in order:
+        node.grad = grads.get(id(node), 0.0)
+'''),
 ]
