@@ -100,7 +100,7 @@ def run_step(runner: Runner, step: str, students: list[str], result: ChunkResult
                                                                       f"(exit {code}): {tail(again)}"))
         elif named[0].infrastructure:
             result.failures.append(Failure(r.student, r.lesson, step, f"the grading machinery failed twice, not the "
-                                                                      f"notebook: {named[0].reason}"))
+                                                                      f"notebook: {named[0].reason.removeprefix('grading failed: ')}"))
         else:
             failed.append(Rejected(named[0].student, named[0].lesson, named[0].reason))
     return failed

@@ -195,6 +195,18 @@ def run_chunks(client, chunks: list[Chunk], watch: NotebookWatch | None = None) 
     return total, finished
 
 
+def abandoned_attempts(instructor: Path, finished: list[Nbgrader]) -> list[str]:
+    """A line for every workspace whose attempt did not finish (its worker died, say): never read, kept to look at."""
+    used = {ws.instructor.name for ws in finished}
+    out = []
+    for ws in sorted((instructor / "workers").glob("w*-try*")):
+        if ws.name not in used:
+            again = sorted(w.name for w in ws.parent.glob(f"{ws.name.split('-try')[0]}-try*") if w.name in used)
+            out.append(f"{ws.name}: this attempt did not finish (its worker died or its task failed) and was "
+                       f"not used; {', '.join(again) or 'no other attempt'} graded its students")
+    return out
+
+
 def grade_in_parallel(instructor: Path, by_lesson: dict[str, list[str]], workers: int,
                       cell_timeout: int | None = None, scheduler: str | None = None,
                       progress: Callable[[int], None] | None = None,
@@ -245,6 +257,7 @@ def grade_in_parallel(instructor: Path, by_lesson: dict[str, list[str]], workers
         if cluster is not None:
             cluster.close()
         watch.finish()
+    result.retries += abandoned_attempts(instructor, finished)
     collect_feedback(instructor, finished)
     executed = time.perf_counter()
     recorded = record(instructor, finished, cell_timeout)
