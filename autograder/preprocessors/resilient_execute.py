@@ -268,7 +268,8 @@ class ResilientExecute(Execute):
         self.set_widgets_metadata()
         # one line per notebook, read by benchmarks/bench_grading.py (where a grading minute goes)
         self.log.info("timing: " + ", ".join(f"{name} {t - laps[i][1]:.3f}" for i, (name, t) in enumerate(laps[1:]))
-                      + f" (verify calls {getattr(self, '_calls', 0)})")
+                      + f" (verify calls {getattr(self, '_calls', 0)}, waiting for the kernel "
+                        f"{getattr(self, '_in_kernel', 0.0):.3f} s)")
         return self.nb, self.resources
 
     # -- the grader's own judgement
@@ -279,12 +280,14 @@ class ResilientExecute(Execute):
             raise TimeoutError(f"the grader's {self.verify_budget} s for judging this notebook are spent")
         limit = max(1, int(min(self.verify_call_timeout, budget_left)))
         self._calls += 1
+        sent = time.perf_counter()
         msg_id = self.kc.execute("", silent=True, store_history=False, user_expressions={"v": expression})
         saved, self.timeout = self.timeout, limit
         try:
             reply = self.wait_for_reply(msg_id)
         finally:
             self.timeout = saved
+            self._in_kernel += time.perf_counter() - sent
         if reply is None:
             run_sync(self.km.interrupt_kernel)()
             raise TimeoutError(f"no answer within {limit} s (the kernel was interrupted)")
@@ -303,7 +306,7 @@ class ResilientExecute(Execute):
                         "functions: this exercise scores 0")
         lesson = resources.get("nbgrader", {}).get("assignment", "")
         cwd = Path(resources.get("metadata", {}).get("path") or ".").resolve()
-        self._verify_started, self._judging, self._calls = time.monotonic(), True, 0
+        self._verify_started, self._judging, self._calls, self._in_kernel = time.monotonic(), True, 0, 0.0
         try:
             return verify_notebook(self.nb.cells, lesson, self._evaluate, cwd, course_secret()), None
         except Exception as exc:  # noqa: BLE001 - fail closed: no verdict is a failed exercise, with the reason
