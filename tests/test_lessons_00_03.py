@@ -14,7 +14,7 @@ from jupyter_client.manager import start_new_kernel
 
 from autograder import mistakes
 from autograder.verify import KernelProxy, checks_module
-from backprop_lib.checking.gradcheck import rel_error
+from backprop_lib.checking.gradcheck import central_difference, rel_error
 from backprop_lib.nn import engine
 from backprop_lib.nn.activations import relu, relu_prime, sigmoid
 from backprop_lib.nn.engine import Value
@@ -57,6 +57,8 @@ def test_lesson01_float32_claim_is_what_its_cell_measures(best_errors):
 
 def test_lesson01_relative_error_is_defined_as_the_checks_compute_it():
     words = text("01_derivatives")
+    numeric = central_difference(lambda v: (v * 2.0 + 0.1 - 1.0) ** 2, 0.5)
+    assert "agree in about twelve digits" in words and 11.5 <= -np.log10(rel_error(numeric, 0.4)) <= 12.9
     assert r"\max\big(|a| + |n|,\ 10^{-8}\big)" in words
     assert rel_error(2.0, 1.0) == pytest.approx(1 / 3) and "$1/3$ means one value is twice the other" in words
     assert rel_error(-0.4, 0.4) == 1.0 and rel_error(0.0, 0.4) == 1.0 and "Exactly 1 means" in words
