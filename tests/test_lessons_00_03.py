@@ -162,3 +162,20 @@ def test_a_right_answer_written_another_way_passes_when_judged_outside_the_kerne
     check = getattr(checks_module(variant.lesson), f"check_{variant.task}")
     with contextlib.redirect_stdout(io.StringIO()):
         check(KernelProxy(evaluate, variant.task, variant.task), rng=np.random.default_rng(5))
+
+
+def test_lesson03_after_40_steps_bce_is_right_and_mse_has_hardly_moved():
+    from backprop_lib.nn.losses import binary_cross_entropy_with_logits, mse
+
+    assert "After 40 steps the BCE neuron is right and confident" in text("03_neuron")
+    x, y = np.array([[1.0]]), np.array([1.0])
+    final = {}
+    for loss in ("MSE", "BCE"):
+        w, b = np.array([-6.0]), 0.0
+        for _ in range(40):
+            z = x @ w + b
+            y_hat = sigmoid(z)
+            delta = mse(y_hat, y)[1] * y_hat * (1 - y_hat) if loss == "MSE" else binary_cross_entropy_with_logits(z, y)[1]
+            w, b = w - x.T @ delta, b - delta.sum()
+        final[loss] = float(sigmoid(x @ w + b)[0])
+    assert final["BCE"] > 0.95 and final["MSE"] < 0.01
