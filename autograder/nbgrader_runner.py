@@ -6,10 +6,10 @@ applies; each command's output is appended to ``instructor/logs/nbgrader.log``.
 An nbgrader command never outlives the process that started it: it asks the
 kernel to kill it when its parent dies (``PR_SET_PDEATHSIG``, so a dask
 worker killed mid-task leaves no orphan writing into its workspace), and it
-runs in a process group of its own, killed whenever the command ends or
-the caller is interrupted. Its kernels follow it: the kernel launcher dies
-with nbgrader (:func:`autograder.sandbox_kernel.die_with_parent`) and the
-sandbox with the launcher.
+runs in a process group of its own, killed if the caller is interrupted.
+Its kernels follow it: the kernel launcher dies with nbgrader
+(:func:`autograder.sandbox_kernel.die_with_parent`) and the sandbox with the
+launcher.
 """
 from __future__ import annotations
 
@@ -61,19 +61,19 @@ def run_bound(argv: list[str], **kwargs) -> tuple[int, str]:
     """Run ``argv`` to its end, bound to this process: ``(exit status, stdout + stderr)``.
 
     The child dies with this process (:func:`die_with`) and leads a process
-    group of its own, killed when it ends, or at once if the caller is
-    interrupted (KeyboardInterrupt, a cancelled task), so nothing it started
-    in that group lives on. A negative status is the signal that ended it.
+    group of its own, killed at once if the caller is interrupted
+    (KeyboardInterrupt, a cancelled task), before the child is reaped (so its
+    id cannot have been reused). A negative status is the signal that ended it.
     """
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, errors="replace",
                             start_new_session=True, preexec_fn=functools.partial(die_with, os.getpid()), **kwargs)
     try:
         out, err = proc.communicate()
     except BaseException:
-        kill_group(proc.pid)
+        if proc.returncode is None:  # not reaped yet: its id is still its own
+            kill_group(proc.pid)
         proc.wait()
         raise
-    kill_group(proc.pid)
     return proc.returncode, out + err
 
 
