@@ -310,16 +310,18 @@ def pending_problem() -> str | None:
     return problem
 
 
-def exercise_rules() -> tuple[tuple[str, ...], Any]:
+def exercise_rules() -> tuple[Mapping[str, int], Any]:
     """``(inputs it may change in place, the spec of its answer)`` of the current exercise (see RETURNS, MAY_MODIFY).
 
-    Outside an exercise check: nothing may change, and any answer's kind is fine.
+    The inputs are ``{name in the exercise's signature: its position}``: a
+    student who renames the parameter still may change it. Outside an
+    exercise check: nothing may change, and any answer's kind is fine.
     """
     found = current_exercise()
     if found is None:
-        return (), None
+        return {}, None
     module, task, _ = found
-    may = tuple((module.get("MAY_MODIFY") or {}).get(task, ()))
+    may = dict((module.get("MAY_MODIFY") or {}).get(task, {}))
     return may, (module.get("RETURNS") or {}).get(task)
 
 
@@ -517,14 +519,18 @@ def argument_names(fn: Any, n_args: int) -> list[str]:
 
 
 def changed_in_place(fn: Any, args: tuple[Any, ...], kwargs: Mapping[str, Any], before: tuple[Any, Any],
-                     allowed: Iterable[str]) -> tuple[str, str] | None:
-    """``(path, what changed)`` of the first argument the call changed in place and may not, or None."""
-    allowed = set(allowed)
+                     allowed: Mapping[str, int]) -> tuple[str, str] | None:
+    """``(path, what changed)`` of the first argument the call changed in place and may not, or None.
+
+    ``allowed`` maps the names of the inputs that may change to their
+    positions in the exercise's signature: a positional argument is allowed
+    by its position (whatever the student called it), a keyword one by name.
+    """
     names = argument_names(fn, len(args))
-    pairs = [(n, b, a) for n, b, a in zip(names, before[0], args)]
-    pairs += [(k, before[1][k], v) for k, v in kwargs.items() if k in before[1]]
-    for name, old, new in pairs:
-        if name in allowed:
+    pairs = [(n, b, a, i in allowed.values()) for i, (n, b, a) in enumerate(zip(names, before[0], args))]
+    pairs += [(k, before[1][k], v, k in allowed) for k, v in kwargs.items() if k in before[1]]
+    for name, old, new, may_change in pairs:
+        if may_change:
             continue
         found = first_change(old, new, name)
         if found:

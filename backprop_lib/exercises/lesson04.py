@@ -453,10 +453,10 @@ FORBIDDEN_REFERENCES = {
 
 
 #: The rules of each exercise's answer that the checks apply to every call of the student's function
-#: (``backprop_lib.checking.checks``): the inputs it may change in place (every other array, list or dict it
+#: (``backprop_lib.checking.checks``): the inputs it may change in place ({name: position in its signature}; every other array, list or dict it
 #: is given must come back as it was; the exercise's text says so) and the kind of value it returns:
 #: "array", "number", "numeric" (either), list, dict, a tuple of these, or None (anything).
-MAY_MODIFY: dict[str, tuple[str, ...]] = {}
+MAY_MODIFY: dict[str, dict[str, int]] = {}
 RETURNS: dict[str, object] = {
     "delta_output": "array",
     "delta_hidden": "array",
