@@ -15,7 +15,10 @@ the file again (:func:`apply`, called by ``pipeline.grade`` after the
 record step), so an override survives a regrade, a fresh workspace
 gradebook and a gradebook built anew; and the feedback page is brought in
 line with the gradebook: the exercise's score, the notebook's total, and a
-note that the score was set by the instructor, with the reason.
+note that the score was set by the instructor, with the reason. A score set
+in the formgrader (or by SQL) gets the same note, without a reason: each
+workspace graded into a fresh gradebook, so nbgrader's own page showed the
+autograder's score instead.
 
 A score outside ``[0, max points]``, a student, lesson or exercise the
 gradebook does not know, or a clear of an exercise that has no override is
@@ -142,20 +145,25 @@ def set_override(instructor: Path, student: str, lesson: str, task: str, score: 
 
 
 def clear_override(instructor: Path, student: str, lesson: str, task: str) -> Override:
-    """Give ``student``'s ``task`` in ``lesson`` back to the autograder; returns the override that was cleared."""
+    """Give ``student``'s ``task`` in ``lesson`` back to the autograder; returns the override that was cleared.
+
+    A score set by hand in the formgrader (a ``manual_score`` with no override kept here) is cleared too.
+    """
     task = task.removeprefix("test_")
     ids = StudentIds.load(ids_path(instructor))
     current = load(instructor)
     found = [o for o in current if o.key == (student, lesson, task)]
     with _gradebook(instructor) as gb:
         grade = _grade(gb, ids, instructor, student, lesson, task)
-        if not found:
-            raise OverrideError(f"{student!r} has no override of {lesson} {task} to clear")
+        if not found and grade.manual_score is None:
+            raise OverrideError(f"{student!r} has no score set by hand in {lesson} {task} to clear")
+        cleared = found[0] if found else Override(student, lesson, task, float(grade.manual_score),
+                                                  "set in the formgrader", "")
         grade.manual_score = None
         grade.needs_manual_grade = grade.auto_score is None
         gb.db.commit()
-    save(instructor, [o for o in current if o.key != found[0].key])
-    return found[0]
+    save(instructor, [o for o in current if o.key != cleared.key])
+    return cleared
 
 
 def apply(instructor: Path, ids: StudentIds) -> list[Failure]:
@@ -173,11 +181,17 @@ def apply(instructor: Path, ids: StudentIds) -> list[Failure]:
 
 
 def _apply(instructor: Path, ids: StudentIds) -> list[Failure]:
+    from nbgrader.api import Grade
+
     overrides = load(instructor)
-    if not overrides:
-        return []
+    try:
+        gradebook = _gradebook(instructor)
+    except OverrideError:
+        if overrides:
+            raise
+        return []  # no gradebook yet (nobody was graded): nothing to apply
     failures = []
-    with _gradebook(instructor) as gb:
+    with gradebook as gb:
         applied = []
         for o in overrides:
             try:
@@ -188,7 +202,11 @@ def _apply(instructor: Path, ids: StudentIds) -> list[Failure]:
             grade.needs_manual_grade = False
             applied.append(o)
         gb.db.commit()
-        for student, lesson in sorted({(o.student, o.lesson) for o in applied}):
+        # every page with a score set by hand, here or in the formgrader (or SQL): each workspace's gradebook
+        # was fresh, so its feedback showed the autograder's score
+        by_hand = {(ids.name(g.notebook.student.id), g.notebook.assignment.name)
+                   for g in gb.db.query(Grade).filter(Grade.manual_score.isnot(None))}
+        for student, lesson in sorted({(o.student, o.lesson) for o in applied} | by_hand):
             try:
                 sync_feedback(instructor, gb, ids, student, lesson, overrides)
             except Exception as exc:  # noqa: BLE001 - the page is the grader's: reported, the rest goes on
@@ -199,7 +217,11 @@ def _apply(instructor: Path, ids: StudentIds) -> list[Failure]:
 
 def sync_feedback(instructor: Path, gb, ids: StudentIds, student: str, lesson: str,
                   overrides: list[Override]) -> bool:
-    """Make ``student``'s feedback page of ``lesson`` show the gradebook's scores and the overrides' notes.
+    """Make ``student``'s feedback page of ``lesson`` show the gradebook's scores, and a note on each set by hand.
+
+    A score set by hand is the grade's ``manual_score`` (this module's
+    overrides, or the formgrader's); its note gives the reason when
+    ``overrides`` holds one.
 
     Returns False when there is no page (nothing to show). Run as often as
     wanted: the result is the same.
@@ -211,7 +233,8 @@ def sync_feedback(instructor: Path, gb, ids: StudentIds, student: str, lesson: s
         return False
     nb = gb.find_submission_notebook(lesson, lesson, ids.by_name.get(student, student))
     grades = {g.name: (float(g.score), float(g.max_score)) for g in nb.grades}
-    mine = {o.task: o for o in overrides if (o.student, o.lesson) == (student, lesson)}
+    reasons = {o.task: o.reason for o in overrides if (o.student, o.lesson) == (student, lesson)}
+    mine = {g.name.removeprefix("test_"): g for g in nb.grades if g.manual_score is not None}
     soup = BeautifulSoup(path.read_text(encoding="utf-8", errors="replace"), "html.parser")
     for old in soup.find_all(class_=NOTE_CLASS):
         old.decompose()
@@ -225,9 +248,9 @@ def sync_feedback(instructor: Path, gb, ids: StudentIds, student: str, lesson: s
     if heading is not None and heading.string and "(Score:" in heading.string:
         total, max_total = sum(s for s, _ in grades.values()), sum(m for _, m in grades.values())
         heading.string = f"{heading.string.split(' (Score:')[0]} (Score: {fmt(total)} / {fmt(max_total)})"
-        for task, o in sorted(mine.items(), reverse=True):
-            heading.insert_after(note(f"{task}: score set by the instructor to {o.score:g} of "
-                                      f"{grades.get('test_' + task, (0, 0))[1]:g} points. Reason: {o.reason}", "p"))
+        for task, g in sorted(mine.items(), reverse=True):
+            heading.insert_after(note(f"{task}: score set by the instructor to {float(g.score):g} of "
+                                      f"{float(g.max_score):g} points." + because(reasons.get(task)), "p"))
     for name, (score, max_score) in grades.items():
         for link in soup.find_all("a", href=f"#{name}"):
             li = link.parent
@@ -244,16 +267,16 @@ def sync_feedback(instructor: Path, gb, ids: StudentIds, student: str, lesson: s
             right.contents[0].replace_with(f"\n      Score: {fmt(score)} / {fmt(max_score)} ")
         task = name.removeprefix("test_")
         if task in mine:
-            panel.insert_after(note(f"Score set by the instructor: {mine[task].score:g} of {max_score:g} points "
-                                    f"(the autograder gave {auto_score(nb, name):g}). Reason: {mine[task].reason}"))
+            panel.insert_after(note(f"Score set by the instructor: {score:g} of {max_score:g} points (the "
+                                    f"autograder gave {float(mine[task].auto_score or 0.0):g})."
+                                    + because(reasons.get(task))))
     path.write_text(str(soup), encoding="utf-8")
     return True
 
 
-def auto_score(nb, name: str) -> float:
-    """The autograder's own score of grade ``name`` in a submitted notebook (0 when it gave none)."""
-    grade = next(g for g in nb.grades if g.name == name)
-    return float(grade.auto_score or 0.0)
+def because(reason: str | None) -> str:
+    """`` Reason: ...`` when the instructor gave one (a score set in the formgrader has none here)."""
+    return f" Reason: {reason}" if reason else ""
 
 
 def fmt(value: float) -> str:

@@ -107,6 +107,11 @@ def test_an_unknown_student_lesson_or_exercise_is_named_and_changes_nothing(jour
     assert overrides.load(instructor) == kept
 
 
+def test_clearing_a_score_nobody_set_is_refused(journey):
+    with pytest.raises(overrides.OverrideError, match="'ann' has no score set by hand in 01_derivatives dL_dw"):
+        overrides.clear_override(journey["instructor"], "ann", LESSON, "dL_dw")
+
+
 def test_the_override_survives_a_regrade_in_fresh_workspaces(journey):
     run = journey["regrade"]
     assert run.failures == []

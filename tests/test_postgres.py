@@ -3,7 +3,8 @@
 The test starts its own server (Debian's postgresql, ``tests/postgres_support.py``)
 once per session and grades the small class of lesson 01 into it with
 ``BACKPROP_DB_URL=postgresql://user@host:port/db``, as the README says, on two
-dask workers (so each workspace builds its own gradebook from the main one).
+dask workers (so each workspace builds its own gradebook from the main one),
+then again after a score was set by hand as the formgrader sets it.
 Under ``CI=true`` a missing postgresql is a failure; elsewhere a skip that says
 what to install.
 """
@@ -38,7 +39,8 @@ def postgres():
 
 @pytest.fixture(scope="module")
 def graded(postgres, tmp_path_factory):
-    """The small class graded into PostgreSQL (two workers), then again (one); and the same class on SQLite."""
+    """The small class graded into PostgreSQL on two workers, then a score set by hand as the formgrader sets it,
+    then the class graded again (every notebook run again, each workspace a fresh gradebook); and on SQLite."""
     require_sandbox()
     sqlite = graded_on_sqlite(tmp_path_factory)
     url = postgres.create_database("course")
@@ -49,12 +51,25 @@ def graded(postgres, tmp_path_factory):
         first = grade(sqlite.submissions, instructor, workers=2)
         seconds = time.perf_counter() - started
         files, counts = snapshot(instructor), gradebook_counts(url)
-        # again, in the other mode: nbgrader itself writes into PostgreSQL (no workspace), every notebook run again
-        second = grade(sqlite.submissions, instructor, workers=1)
+        set_by_hand(url, "bob", BY_HAND, 1.0)
+        second = grade(sqlite.submissions, instructor, workers=2)
     print(f"\nSQLite (--workers 1) {sqlite.seconds:.0f} s; PostgreSQL (2 workers) {seconds:.0f} s, "
-          f"phases {rounded(first.timings)}; regrade (--workers 1) phases {rounded(second.timings)}")
+          f"phases {rounded(first.timings)}; regrade phases {rounded(second.timings)}")
     return {"url": url, "instructor": instructor, "sqlite": sqlite, "first": first, "files": files,
             "counts": counts, "second": second}
+
+
+#: The exercise whose score the instructor changes in the formgrader before the regrade (bob's blank notebook: 0).
+BY_HAND = "sigmoid_prime"
+
+
+def set_by_hand(url: str, student: str, task: str, score: float) -> None:
+    """What nbgrader's formgrader does when the instructor types a score: the grade's ``manual_score``."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(url) as gb:
+        gb.find_grade(f"test_{task}", LESSON, LESSON, student).manual_score = score
+        gb.db.commit()
 
 
 def rounded(timings: dict[str, float]) -> dict[str, float]:
@@ -92,11 +107,25 @@ def test_postgresql_holds_exactly_the_grades_sqlite_holds(graded):
         assert graded["files"][name] == graded["sqlite"].files[name], name
 
 
-def test_a_regrade_changes_nothing_and_duplicates_nothing(graded):
-    assert graded["second"].failures == [] and graded["second"].scores == graded["first"].scores
-    assert snapshot(graded["instructor"]) == graded["files"]
+def test_a_regrade_changes_nothing_but_the_score_set_by_hand_and_duplicates_nothing(graded):
+    first, second = graded["first"].scores, graded["second"].scores
+    assert graded["second"].failures == []
+    assert [r for r in second if (r.student, r.task) != ("bob", BY_HAND)] == \
+        [r for r in first if (r.student, r.task) != ("bob", BY_HAND)]
+    assert [r.score for r in second if (r.student, r.task) == ("bob", BY_HAND)] == [1.0]
+    now, before = snapshot(graded["instructor"]), graded["files"]
+    assert now["grades_by_exercise.csv"] == before["grades_by_exercise.csv"].replace(
+        f"bob,{LESSON},{BY_HAND},0,1", f"bob,{LESSON},{BY_HAND},1,1")
+    assert now["grades_lms.csv"] == before["grades_lms.csv"].replace("bob,0,0", "bob,1,1")
     assert gradebook_counts(graded["url"]) == graded["counts"]
     assert graded["counts"]["student"] == graded["counts"]["submitted_notebook"] == len(graded["sqlite"].expected)
+
+
+def test_a_score_set_in_the_formgrader_reaches_the_feedback_of_a_regrade(graded):
+    """The workspaces' gradebooks knew nothing of it, so nbgrader's own page showed the autograder's 0."""
+    page = layout.feedback_path(graded["instructor"], "bob", LESSON).read_text()
+    assert "(Score: 1.0 / 8.0)" in page and "Score: 1.0 / 1.0" in page
+    assert "Score set by the instructor: 1 of 1 points (the autograder gave 0)." in page
 
 
 def test_each_workspace_copied_the_lessons_instead_of_generating_them(graded):
