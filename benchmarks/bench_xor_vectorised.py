@@ -1,6 +1,6 @@
 """XOR: many seeds at once. 100 networks trained together against the plain one-network loop.
 
-Both sides train the seed text's 2-2-1 sigmoid network (uniform [0, 1) init,
+Both sides train the classic 2-2-1 sigmoid network (uniform [0, 1) init,
 lr 0.1, squared error, 10 000 epochs) in the same process:
 
 * vectorised: ``backprop_lib.lessons.xor.train_many`` on all seeds, each step a few
@@ -23,7 +23,7 @@ import time
 
 import numpy as np
 
-from backprop_lib.lessons.xor import ROBUST_RECIPE, SEED_RECIPE, Recipe, train_loop, train_many
+from backprop_lib.lessons.xor import ROBUST_RECIPE, CLASSIC_RECIPE, Recipe, train_loop, train_many
 
 TARGET_SECONDS = 2.0
 
@@ -42,7 +42,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=100, help="networks trained at once")
     parser.add_argument("--loop-seeds", type=int, default=5, help="networks timed in the plain loop")
-    parser.add_argument("--epochs", type=int, default=SEED_RECIPE.epochs)
+    parser.add_argument("--epochs", type=int, default=CLASSIC_RECIPE.epochs)
     parser.add_argument("--repeats", type=int, default=3, help="runs of each side; the best counts")
     args = parser.parse_args()
 
@@ -63,7 +63,7 @@ def main() -> None:
           f"extrapolated to {len(seeds)} networks: {t_loop_all:.1f} s")
     print(f"ratio loop / vectorised: {t_loop_all / t_many:.1f}x")
     print(f"largest parameter difference, vectorised vs loop: {same:.1e}")
-    print(f"seed recipe: {len(run.unsolved_seeds)} of {len(seeds)} seeds unsolved "
+    print(f"classic recipe: {len(run.unsolved_seeds)} of {len(seeds)} seeds unsolved "
           f"(fraction {run.unsolved_fraction:.2f}): {run.unsolved_seeds}")
 
     start = time.perf_counter()

@@ -86,8 +86,6 @@ class Recipe:
 
 #: The classic recipe: 2-2-1, uniform [0, 1) init, lr 0.1, squared error, 10 000 epochs.
 CLASSIC_RECIPE = Recipe()
-#: The same recipe under its former name (the benchmarks and older tests use it).
-SEED_RECIPE = CLASSIC_RECIPE
 #: A recipe that solved every one of seeds 0..4999 when measured, every output within 0.001 of
 #: its target (see benchmarks/README.md): eight hidden units, weights centred on zero,
 #: cross-entropy (no sigma' factor in delta2 to stall the output), a five times larger step.

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from backprop_lib.checking import gradcheck
 from backprop_lib.nn.datasets import xor
-from backprop_lib.lessons.xor import (ROBUST_RECIPE, SEED_RECIPE, Recipe, XorParams, gradients, init_params,
+from backprop_lib.lessons.xor import (ROBUST_RECIPE, CLASSIC_RECIPE, Recipe, XorParams, gradients, init_params,
                               init_stack, loss_value, predict, sigmoid, train_loop, train_many)
 
 #: Hypothesis settings for this file, applied per test (a loaded profile would change every file's).
@@ -35,7 +35,7 @@ def assert_same_runs(a, b, tol: float = 1e-12) -> None:
 
 
 # ------------------------------------------------------------------ vectorised == one at a time
-def test_does_the_vectorised_trainer_match_the_plain_loop_for_the_seed_recipe() -> None:
+def test_does_the_vectorised_trainer_match_the_plain_loop_for_the_classic_recipe() -> None:
     """Seeds 0, 3 and 12 over the full 10 000 epochs (3 and 12 are seeds that fail)."""
     seeds = [0, 3, 12]
     assert_same_runs(train_many(seeds), train_loop(seeds))
@@ -57,7 +57,7 @@ def test_does_a_seed_give_the_same_start_alone_or_in_a_stack(seeds: list[int]) -
             np.testing.assert_array_equal(p_stack[i], p_alone)
 
 
-def test_does_the_seed_recipe_start_like_the_seed_text() -> None:
+def test_does_the_classic_recipe_start_like_the_textbook_network() -> None:
     """2-2-1, every weight and bias uniform in [0, 1)."""
     W1, b1, W2, b2 = init_stack(range(50))
     assert (W1.shape, b1.shape, W2.shape, b2.shape) == ((50, 2, 2), (50, 2), (50, 2, 1), (50, 1))
@@ -79,14 +79,14 @@ def test_are_the_trainers_gradients_those_of_the_summed_loss(loss: str) -> None:
 
 
 # ------------------------------------------------------------------ how often does XOR fail?
-def test_does_the_seed_recipe_fail_on_about_one_seed_in_five() -> None:
+def test_does_the_classic_recipe_fail_on_about_one_seed_in_five() -> None:
     """Measured: 19 of seeds 0..99 fail (200 of seeds 0..999, 20.0%).
 
     A failed network is not merely slow: it sits in a local minimum where two
     of its outputs are stuck at about 0.5 (a loss near 2 * 0.5 * 0.5**2 = 0.25),
     while every network that solved XOR is well below that.
     """
-    run = train_many(range(100), SEED_RECIPE)
+    run = train_many(range(100), CLASSIC_RECIPE)
     assert 0.1 <= run.unsolved_fraction <= 0.3, run.unsolved_seeds
     assert len(run.unsolved_seeds) == round(100 * run.unsolved_fraction)
     assert run.loss[~run.solved].min() > 0.25 > 0.1 > run.loss[run.solved].max()

@@ -84,7 +84,7 @@ def test_stopping_early_changes_nothing_but_the_work_done():
 
 
 def test_the_seeds_recipe_leaves_seed_3_unsolved_and_solves_seed_1():
-    sweep = xor_net.epochs_to_solve([1, 3], xor.SEED_RECIPE)
+    sweep = xor_net.epochs_to_solve([1, 3], xor.CLASSIC_RECIPE)
     assert np.isfinite(sweep.epochs[0]) and sweep.epochs[0] > 1000
     assert sweep.unsolved_seeds == [3]
     assert np.isclose(sweep.y_hat[1], [0.06, 0.50, 0.92, 0.51], atol=0.01).all()
