@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -207,3 +208,10 @@ def test_a_kernel_that_never_starts_is_the_only_failure_and_the_run_exits_3(kill
         "the killed worker cost nobody a failure"
     assert "Kernel died before replying" in failures[0][3]
     assert "grading machinery" in (instructor / "logs" / "retries.log").read_text()
+
+
+def test_the_progress_bar_counts_notebooks_up_to_the_whole_class_never_past_it(killed_run):
+    counts = [int(n) for n in re.findall(r"grading:.*?\b(\d+)/5\b", killed_run["err"])]
+    assert counts[-1] == 5 and max(counts) == 5, killed_run["err"][-2000:]
+    assert len({n for n in counts if 0 < n < 5}) >= 2, "the bar moved as notebooks were written, not at the end"
+    assert counts == sorted(counts), "a notebook graded twice (its chunk run again) is counted once"
