@@ -157,7 +157,8 @@ def test_a_serial_regrade_gives_the_same_grades_and_loses_no_row(graded, tmp_pat
     subs = run.instructor.parent / "submissions"
     for path in subs.glob(f"*/{LESSON}"):
         shutil.copytree(path, tmp_path / path.parent.name / LESSON)
-    again = pipeline.grade(tmp_path, run.instructor, cell_timeout=10, workers=1, progress=False)
+    # full: run every notebook again (a regrade otherwise keeps what did not change, autograder/incremental.py)
+    again = pipeline.grade(tmp_path, run.instructor, cell_timeout=10, workers=1, progress=False, full=True)
     assert [(s.student, s.lesson, s.task, s.score, s.max_score) for s in again.scores] == before
 
 
