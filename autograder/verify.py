@@ -489,7 +489,19 @@ class KernelProxy:
         #: every library reference a check forbade while calling this function (or functions it returned)
         self.forbidden_seen: set = set() if seen is None else seen
 
+    #: The check's watch for forbidden library code (``sys.setprofile``) is paused for the whole call: the
+    #: student's code runs in the kernel, watched there (:func:`autograder.remote.call`); here only the
+    #: grader's own pickling, messaging and decoding run, and watching them caught nothing and cost most of
+    #: the grader's judging time. The watch is put back exactly as it was.
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        saved = sys.getprofile()
+        sys.setprofile(None)
+        try:
+            return self._call(args, kwargs)
+        finally:
+            sys.setprofile(saved)
+
+    def _call(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         self.forbidden_seen.update(checks.current_forbidden())
         forbidden = [f"{r.__module__}:{r.__qualname__}" for r in checks.current_forbidden()]
         objs = data_objects((args, kwargs))

@@ -39,12 +39,10 @@ from __future__ import annotations
 
 import ast
 import atexit
-import contextlib
 import copy
 import json
 import os
 import shutil
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -103,28 +101,6 @@ def _discard_spare() -> None:
 
 
 atexit.register(_discard_spare)
-
-
-@contextlib.contextmanager
-def _grader_code_only():
-    """Pause a checks' watch of this process (``sys.setprofile``) while the grader talks to the kernel.
-
-    A check calls the student's function under a watch for forbidden library
-    functions (:func:`backprop_lib.checking.checks.forbid`); here that function
-    is a stand-in whose call is a round trip to the kernel, where the
-    student's code runs, watched in its own process. What runs in this one
-    meanwhile is only the grader's messaging (nbclient, ZeroMQ, asyncio), so
-    watching it can catch nothing, yet it cost most of the grader's
-    verification time (every call of that machinery went through the
-    watch). The watch is put back exactly as it was, so the check still finds
-    its own profiler in place afterwards.
-    """
-    saved = sys.getprofile()
-    sys.setprofile(None)
-    try:
-        yield
-    finally:
-        sys.setprofile(saved)
 
 
 def warm_pool_enabled() -> bool:
@@ -299,10 +275,6 @@ class ResilientExecute(Execute):
     # -- the grader's own judgement
     def _evaluate(self, expression: str) -> str:
         """The value of ``expression`` in the kernel, as a string (raises on error or when time is up)."""
-        with _grader_code_only():
-            return self._evaluate_unwatched(expression)
-
-    def _evaluate_unwatched(self, expression: str) -> str:
         budget_left = self.verify_budget - (time.monotonic() - self._verify_started)
         if budget_left <= 0:
             raise TimeoutError(f"the grader's {self.verify_budget} s for judging this notebook are spent")

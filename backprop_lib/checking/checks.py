@@ -149,12 +149,29 @@ def code_fingerprint(code: types.CodeType) -> tuple[Any, ...]:
     return (code.co_argcount, code.co_kwonlyargcount, tuple(out))
 
 
+#: Fingerprints already taken, by code object: a watch sees the same library code (NumPy's, the checks'
+#: own) on every call of a student's function, and taking a fingerprint reads every instruction. Each
+#: entry keeps its code object alive, so an ``id`` cannot be reused while it is here.
+_FINGERPRINTS: dict[int, tuple[types.CodeType, tuple[Any, ...]]] = {}
+_MAX_FINGERPRINTS = 50_000
+
+
+def cached_fingerprint(code: types.CodeType) -> tuple[Any, ...]:
+    """:func:`code_fingerprint` of ``code``, taken once per code object."""
+    known = _FINGERPRINTS.get(id(code))
+    if known is None or known[0] is not code:
+        if len(_FINGERPRINTS) >= _MAX_FINGERPRINTS:
+            _FINGERPRINTS.clear()
+        known = _FINGERPRINTS[id(code)] = (code, code_fingerprint(code))
+    return known[1]
+
+
 def copy_fingerprints(references: Iterable[Callable[..., Any]]) -> set[tuple[Any, ...]]:
     """Fingerprints by which copies of ``references`` are recognised (those long enough to tell)."""
     out = set()
     for ref in references:
         code = getattr(ref, "__code__", None)
-        fingerprint = code_fingerprint(code) if code is not None else None
+        fingerprint = cached_fingerprint(code) if code is not None else None
         if fingerprint is not None and len(fingerprint[2]) >= MIN_COPY_INSTRUCTIONS:
             out.add(fingerprint)
     return out
@@ -208,7 +225,7 @@ def forbid(references: Iterable[Callable[..., Any]]) -> Iterator[Watch]:
         code = frame.f_code
         known = seen.get(id(code))
         if known is None or known[0] is not code:
-            known = seen[id(code)] = (code, code in codes or code_fingerprint(code) in prints)
+            known = seen[id(code)] = (code, code in codes or cached_fingerprint(code) in prints)
         if known[1]:
             watch.hit = code.co_name
 
