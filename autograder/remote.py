@@ -147,20 +147,6 @@ def encode(value: Any) -> Any:
     return Encoder([]).encode(value)
 
 
-def parameter_names(fn: Any) -> list[str]:
-    """The names of ``fn``'s positional parameters, in order: the checks name an argument changed in place by them."""
-    import inspect
-
-    names = []
-    try:
-        for p in inspect.signature(fn).parameters.values():
-            if p.kind not in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
-                break
-            names.append(p.name)
-    except (TypeError, ValueError):
-        pass
-    return names
-
 
 def call(target: str, payload: str) -> str:
     """Call the student's ``target`` (a name in the notebook, or a handle) with pickled arguments.
@@ -171,7 +157,7 @@ def call(target: str, payload: str) -> str:
     [the function's positional parameter names]}``, or
     ``{"error": type, "message": text}``.
     """
-    from backprop_lib.checking.checks import _ReferenceCalled, run_watched
+    from backprop_lib.checking.checks import _ReferenceCalled, positional_parameters, run_watched
 
     try:
         args, kwargs, forbidden, objs = pickle.loads(base64.b64decode(payload))
@@ -186,7 +172,7 @@ def call(target: str, payload: str) -> str:
         enc = Encoder(objs)
         # the arguments and the data objects as the call left them, so changes made in place reach the grader
         reply = {"value": enc.encode(result), "args": enc.encode(list(args)), "kwargs": enc.encode(kwargs),
-                 "objs": [enc.fields(o) for o in objs], "names": parameter_names(fn)}
+                 "objs": [enc.fields(o) for o in objs], "names": positional_parameters(fn)}
         reply["new"] = enc.finish()
         return json.dumps(reply)
     except _ReferenceCalled as exc:

@@ -524,15 +524,21 @@ def argument_names(fn: Any, n_args: int) -> list[str]:
     """
     names = getattr(fn, "parameter_names", None)
     if not (isinstance(names, list) and all(isinstance(n, str) for n in names)):
-        names = []
-        try:
-            for p in inspect.signature(fn).parameters.values():
-                if p.kind not in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
-                    break
-                names.append(p.name)
-        except (TypeError, ValueError):
-            pass
+        names = positional_parameters(fn)
     return [names[i] if i < len(names) else f"argument {i + 1}" for i in range(n_args)]
+
+
+def positional_parameters(fn: Any) -> list[str]:
+    """The names of ``fn``'s positional parameters, in order (``[]`` where Python cannot tell)."""
+    names = []
+    try:
+        for p in inspect.signature(fn).parameters.values():
+            if p.kind not in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
+                break
+            names.append(p.name)
+    except (TypeError, ValueError):
+        pass
+    return names
 
 
 def changed_in_place(fn: Any, args: tuple[Any, ...], kwargs: Mapping[str, Any], before: tuple[Any, Any],
