@@ -116,9 +116,10 @@ def to_notebook(text: str) -> nbformat.NotebookNode:
 def to_text(nb: nbformat.NotebookNode) -> str:
     """The percent-format text of an nbgrader source notebook (inverse of :func:`to_notebook`)."""
     out: list[str] = []
-    for cell in nb.cells:
+    for position, cell in enumerate(nb.cells, start=1):
         meta = cell.metadata.get("nbgrader")
-        auto_id = bool(meta) and re.fullmatch(r"cell-\d+", meta["grade_id"]) is not None
+        # an id is written unless to_notebook would give the same one (cell-NN, NN its position)
+        auto_id = bool(meta) and meta["grade_id"] == f"cell-{position:02d}"
         id_attr = "" if not meta or auto_id else f" id={meta['grade_id']}"
         if cell.cell_type == "markdown":
             out.append(f"# %% [markdown]{id_attr}")
