@@ -30,6 +30,45 @@ def execute(nb: nbformat.NotebookNode, cwd: Path, timeout: int = 120) -> nbforma
     return nb
 
 
+class LiveKernel:
+    """A real python3 kernel as the grader talks to it: ``run(code)`` a cell, ``evaluate(expression)`` a value."""
+
+    def __init__(self) -> None:
+        from jupyter_client.manager import start_new_kernel
+
+        self.manager, self.client = start_new_kernel(kernel_name="python3")
+        self.run("import numpy as np, sympy as sp")
+
+    def run(self, code: str) -> None:
+        """Execute ``code`` in the kernel; it must succeed."""
+        reply = self.client.execute_interactive(code, timeout=60)
+        assert reply["content"]["status"] == "ok", reply["content"]
+
+    def evaluate(self, expression: str) -> str:
+        """The value of ``expression`` in the kernel, as :class:`autograder.verify.KernelProxy` expects it."""
+        import ast
+
+        msg_id = self.client.execute("", silent=True, user_expressions={"v": expression})
+        reply = self.client.get_shell_msg(timeout=60)
+        assert reply["parent_header"]["msg_id"] == msg_id
+        result = reply["content"]["user_expressions"]["v"]
+        if result["status"] != "ok":
+            raise RuntimeError(result["evalue"])
+        return ast.literal_eval(result["data"]["text/plain"])
+
+    def stop(self) -> None:
+        self.client.stop_channels()
+        self.manager.shutdown_kernel(now=True)
+
+
+@pytest.fixture(scope="module")
+def live_kernel():
+    """One real kernel per test module (see :class:`LiveKernel`)."""
+    kernel = LiveKernel()
+    yield kernel
+    kernel.stop()
+
+
 def require(tool: str, install_hint: str) -> str:
     """The path of a command-line tool; skip (or fail under CI=true) when it is missing."""
     path = shutil.which(tool)

@@ -9,7 +9,6 @@ kernel sends may crash the grader or pass for what it is not.
 """
 from __future__ import annotations
 
-import ast
 import contextlib
 import dataclasses
 import io
@@ -19,7 +18,6 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from jupyter_client.manager import start_new_kernel
 
 from autograder import demo, mistakes, transport
 from autograder.layout import lessons
@@ -38,26 +36,8 @@ VERIFIED = [(lesson, task) for lesson in lessons() if demo.graded_tasks(lesson)
 
 
 @pytest.fixture(scope="module")
-def kernel():
-    km, kc = start_new_kernel(kernel_name="python3")
-    kc.execute_interactive("import numpy as np, sympy as sp", timeout=60)
-
-    def run(code: str) -> None:
-        reply = kc.execute_interactive(code, timeout=60)
-        assert reply["content"]["status"] == "ok", reply["content"]
-
-    def evaluate(expression: str) -> str:
-        msg_id = kc.execute("", silent=True, user_expressions={"v": expression})
-        reply = kc.get_shell_msg(timeout=60)
-        assert reply["parent_header"]["msg_id"] == msg_id
-        result = reply["content"]["user_expressions"]["v"]
-        if result["status"] != "ok":
-            raise RuntimeError(result["evalue"])
-        return ast.literal_eval(result["data"]["text/plain"])
-
-    yield run, evaluate
-    kc.stop_channels()
-    km.shutdown_kernel(now=True)
+def kernel(live_kernel):
+    return live_kernel.run, live_kernel.evaluate
 
 
 def verify(kernel, lesson, task, source, seed=3) -> KernelProxy:

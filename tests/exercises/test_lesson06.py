@@ -3,23 +3,23 @@ from __future__ import annotations
 
 import re
 
-import nbformat
 import numpy as np
 import pytest
 
-from autograder.layout import REPO
+from autograder.mistakes import l06
 from backprop_lib.checking.checks import CheckFailed
 from backprop_lib.exercises import lesson06
 from backprop_lib.lessons import xor, xor_net
 from backprop_lib.nn.datasets import xor as xor_data
 from backprop_lib.widgets import xor_trainer
 
-NOTEBOOK = REPO / "solutions" / "06_xor" / "06_xor.ipynb"
+from lesson_notebook import markdown as lesson_markdown, read
+
+LESSON = "06_xor"
 
 
 def markdown() -> str:
-    nb = nbformat.read(NOTEBOOK, as_version=4)
-    return "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    return lesson_markdown(read(LESSON))
 
 
 def test_the_biases_have_the_course_shape_and_their_gradients_too():
@@ -97,23 +97,17 @@ def test_the_widget_and_the_static_pictures_share_colours_and_markers():
 
 
 def test_a_training_loop_that_stops_early_is_told_so_not_about_sum_axes():
-    def early(params, x, y, lr, epochs, ops):
-        history = []
-        for epoch in range(epochs):
-            loss, y_hat = ops.train_step(params, x, y, lr)
-            history.append(loss)
-            if np.all((y_hat > 0.5) == (y > 0.5)):
-                return np.array(history), epoch
-        return np.array(history), None
-
+    early = next(m for m in l06.MISTAKES if m.task == "train" and m.slug == "returns-early")
+    namespace = {"np": np}
+    exec(early.code, namespace)  # noqa: S102 - trusted mistake code from this repo
     with pytest.raises(CheckFailed) as info:
-        lesson06.check_train(early)
+        lesson06.check_train(namespace["train"])
     assert "stop early" in str(info.value) and "axis" not in str(info.value)
 
 
 def test_the_failure_rate_of_the_classic_recipe_is_computed_not_quoted():
     """The lesson states how often the classic recipe fails through a cell that trains seeds 0..999."""
-    nb = nbformat.read(NOTEBOOK, as_version=4)
+    nb = read(LESSON)
     code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
     assert "xor_net.epochs_to_solve(range(1000), Recipe(), stop_when_all_solved=False)" in code
     assert not re.search(r"\b(978|4500|2600)\b", markdown())

@@ -7,8 +7,6 @@ quoted numbers out of the markdown, so the two cannot drift apart.
 """
 from __future__ import annotations
 
-import contextlib
-import io
 import re
 
 import matplotlib
@@ -17,10 +15,11 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from autograder.layout import SOLUTIONS
 from backprop_lib.checking.checks import CheckFailed
 from backprop_lib.exercises import lesson07 as L
 from backprop_lib.lessons import grad_flow
+
+from lesson_notebook import markdown, read, run, source
 
 matplotlib.use("Agg")
 LESSON = "07_vanishing"
@@ -28,24 +27,7 @@ LESSON = "07_vanishing"
 
 @pytest.fixture(scope="module")
 def notebook() -> nbformat.NotebookNode:
-    return nbformat.read(SOLUTIONS / LESSON / f"{LESSON}.ipynb", as_version=4)
-
-
-def source(nb: nbformat.NotebookNode, cell_id: str) -> str:
-    return next(c.source for c in nb.cells if c.get("id") == cell_id)
-
-
-def markdown(nb: nbformat.NotebookNode) -> str:
-    return "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
-
-
-def run(nb: nbformat.NotebookNode, *cell_ids: str) -> dict:
-    """The namespace after running the lesson's import cell and then the given cells (their prints hidden)."""
-    namespace: dict = {}
-    with contextlib.redirect_stdout(io.StringIO()):
-        for cell_id in ("cell-02", *cell_ids):
-            exec(source(nb, cell_id), namespace)  # noqa: S102 - the course's own notebook
-    return namespace
+    return read(LESSON)
 
 
 def test_are_the_quoted_sigmoid_factors_the_ones_the_cell_measures(notebook):

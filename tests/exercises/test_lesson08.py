@@ -7,8 +7,6 @@ one shape (caught by the checks in the student's kernel).
 """
 from __future__ import annotations
 
-import contextlib
-import io
 import re
 
 import matplotlib
@@ -16,11 +14,12 @@ import nbformat
 import numpy as np
 import pytest
 
-from autograder.layout import SOLUTIONS
 from autograder.mistakes import l08
 from backprop_lib.checking.checks import CheckFailed
 from backprop_lib.exercises import lesson08 as L
 from backprop_lib.nn import optim
+
+from lesson_notebook import read, run, source
 
 matplotlib.use("Agg")
 LESSON = "08_optimisers"
@@ -28,20 +27,7 @@ LESSON = "08_optimisers"
 
 @pytest.fixture(scope="module")
 def notebook() -> nbformat.NotebookNode:
-    return nbformat.read(SOLUTIONS / LESSON / f"{LESSON}.ipynb", as_version=4)
-
-
-def source(nb: nbformat.NotebookNode, cell_id: str) -> str:
-    return next(c.source for c in nb.cells if c.get("id") == cell_id)
-
-
-def run(nb: nbformat.NotebookNode, *cell_ids: str) -> dict:
-    """The namespace after running the lesson's import cell and then the given cells (their prints hidden)."""
-    namespace: dict = {}
-    with contextlib.redirect_stdout(io.StringIO()):
-        for cell_id in ("cell-02", *cell_ids):
-            exec(source(nb, cell_id), namespace)  # noqa: S102 - the course's own notebook
-    return namespace
+    return read(LESSON)
 
 
 def compiled(code: str, name: str):

@@ -15,10 +15,11 @@ import nbformat
 import numpy as np
 import pytest
 
-from autograder.layout import SOLUTIONS
 from autograder.mistakes import l09
 from backprop_lib.checking.checks import CheckFailed
 from backprop_lib.exercises import lesson09 as L
+
+from lesson_notebook import read, source
 
 matplotlib.use("Agg")
 LESSON = "09_capstone"
@@ -26,11 +27,7 @@ LESSON = "09_capstone"
 
 @pytest.fixture(scope="module")
 def notebook() -> nbformat.NotebookNode:
-    return nbformat.read(SOLUTIONS / LESSON / f"{LESSON}.ipynb", as_version=4)
-
-
-def source(nb: nbformat.NotebookNode, cell_id: str) -> str:
-    return next(c.source for c in nb.cells if c.get("id") == cell_id)
+    return read(LESSON)
 
 
 @pytest.fixture(scope="module")
