@@ -77,17 +77,6 @@ c.Autograde.autograde_preprocessors = [
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
 
-# Parallel grading (autograder/parallel.py) executes submissions in private
-# workspaces, then records their outputs in the gradebook with this mode: the
-# notebooks arrive already executed, so nothing is cleared or run again.
-if os.environ.get("BACKPROP_RECORD_ONLY") == "1":
-    c.Autograde.sanitize_preprocessors = []
-    c.Autograde.autograde_preprocessors = [
-        "nbgrader.preprocessors.SaveAutoGrades",
-        "nbgrader.preprocessors.AssignLatePenalties",
-        "nbgrader.preprocessors.CheckCellMetadata",
-    ]
-
 # Feedback never shows hidden tests, their inputs or a traceback into test code: see
 # autograder/preprocessors/redact_tests.py. Nothing in it runs as script, and a
 # missing markdown attachment does not stop it (safe_feedback.py). It reads well offline: MathJax from a

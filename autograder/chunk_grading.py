@@ -17,8 +17,13 @@ its log. Two things can still go wrong, and each costs only what it must:
   it is run once more; failing again, each student is run alone, and those
   who still fail are the grader's failures, reported apart from rejections.
 
-Feedback is written only for the students whose notebooks were autograded,
-so a group whose every notebook failed runs no feedback command at all.
+Autograding and feedback share one process (:meth:`Runner.attempt_steps`):
+each nbgrader command costs about 3 s to start, as much as a notebook. When
+everything in it went well, that is all; when anything failed, the failures
+are handled as above, one command each, and the feedback is written again
+by a command of its own for every notebook autograded (a notebook graded
+alone needs its page too), so a group whose every notebook failed gets no
+feedback page and no feedback failure.
 """
 from __future__ import annotations
 
@@ -33,6 +38,8 @@ class Runner(Protocol):
     """What grading needs of :class:`autograder.nbgrader_runner.Nbgrader`."""
 
     def attempt(self, *args: str) -> tuple[int, str]: ...
+
+    def attempt_steps(self, steps: list[list[str]]) -> list[tuple[int, str]]: ...
 
     def autograded(self) -> set[tuple[str, str]]: ...
 
@@ -61,8 +68,13 @@ def _crashed(code: int, log: str) -> bool:
     return code < 0 or (code != 0 and not FAILED.search(log))
 
 
+def only(students: list[str]) -> list[str]:
+    """nbgrader's option that limits a command to ``students``: none for many (it globs them), one for one."""
+    return [] if len(students) > 1 else [f"--student={students[0]}"]
+
+
 def run_step(runner: Runner, step: str, students: list[str], result: ChunkResult,
-             assignment: str = "*") -> list[Rejected]:
+             assignment: str = "*", first: tuple[int, str] | None = None) -> list[Rejected]:
     """Run ``nbgrader STEP ASSIGNMENT`` for ``students``; return the notebooks that failed even when run alone.
 
     ``assignment`` is a lesson or a glob (``*``: every lesson). A crash of the
@@ -71,14 +83,14 @@ def run_step(runner: Runner, step: str, students: list[str], result: ChunkResult
     again alone is returned (its own doing), unless the grading machinery
     failed it (:data:`autograder.nbgrader_log.INFRASTRUCTURE`) or its command
     crashed: then it is a :class:`Failure` of ``step`` in ``result``.
+    ``first`` is the ``(exit status, log)`` of a first attempt already made.
     """
     if not students:
         return []
-    only = [] if len(students) > 1 else [f"--student={students[0]}"]
-    code, log = runner.attempt(step, assignment, "--force", *only)
+    code, log = first or runner.attempt(step, assignment, "--force", *only(students))
     if _crashed(code, log):
         result.retries.append(f"{step} of {assignment} for {', '.join(students)} crashed (exit {code}): run again")
-        code, log = runner.attempt(step, assignment, "--force", *only)
+        code, log = runner.attempt(step, assignment, "--force", *only(students))
     if _crashed(code, log):
         if len(students) == 1:
             result.failures.append(Failure(students[0], assignment, step, f"nbgrader {step} failed twice: {tail(log)}"))
@@ -119,12 +131,20 @@ def grade_chunk(runner: Runner, students: list[str], assignments: tuple[str, ...
     instructor folder that holds earlier runs too.
     """
     result = ChunkResult()
-    for assignment in assignments:
-        for r in run_step(runner, "autograde", students, result, assignment):
+    if not students:
+        return result
+    # one process: every lesson's autograde, then every lesson's feedback
+    steps = [[step, assignment, "--force", *only(students)]
+             for step in ("autograde", "generate_feedback") for assignment in assignments]
+    outcomes = runner.attempt_steps(steps)
+    for assignment, first in zip(assignments, outcomes):
+        for r in run_step(runner, "autograde", students, result, assignment, first):
             result.rejected.append(Rejected(r.student, r.lesson, f"nbgrader could not grade this notebook, twice: "
                                                                  f"{r.reason.removeprefix('grading failed: ')}"))
     done = {(s, lesson) for s, lesson in runner.autograded() if s in set(students)}
     result.notebooks = len(done) + len(result.rejected)
+    if all(code == 0 and not FAILED.search(log) for code, log in outcomes):
+        return result  # every notebook autograded and its page written, in that one process
     for assignment in assignments:
         graded = sorted({s for s, lesson in done if assignment == "*" or lesson == assignment})
         for r in run_step(runner, "generate_feedback", graded, result, assignment):

@@ -126,7 +126,7 @@ class Plan:
     def hold(self) -> None:
         """Move the unchanged notebooks' collected and autograded copies aside while nbgrader runs.
 
-        No nbgrader command (autograde, generate_feedback, the record pass)
+        No nbgrader command (autograde, generate_feedback)
         then sees them: it globs ``submitted/`` and ``autograded/``.
         """
         shutil.rmtree(self.held, ignore_errors=True)

@@ -25,6 +25,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import nbgrader_steps
 from .layout import DEFAULT_INSTRUCTOR, REPO, SOLUTIONS
 from .records import NbgraderError
 from .secret import secret_path
@@ -100,17 +101,44 @@ class Nbgrader:
 
     def attempt(self, *args: str) -> tuple[int, str]:
         """Run ``nbgrader ARGS`` from the repo root; return its exit status and log (never raises)."""
-        self.instructor.mkdir(parents=True, exist_ok=True)
         started = time.perf_counter()
+        code, log = self._bound([sys.executable, "-m", "nbgrader", *args])
+        self._log([(list(args), code, log, time.perf_counter() - started)])
+        return code, log
+
+    def attempt_steps(self, steps: list[list[str]]) -> list[tuple[int, str]]:
+        """Run the nbgrader commands ``steps`` in order, in one process; one ``(exit status, log)`` each.
+
+        Each is ``nbgrader STEP...`` as :meth:`attempt` runs it, but they pay
+        nbgrader's start-up once (:mod:`autograder.nbgrader_steps`). Never
+        raises; a step the process did not finish (it was killed, say) gets
+        the process's exit status. Each step is logged as a command of its own.
+        """
+        started = time.perf_counter()
+        code, out = self._bound([sys.executable, "-m", "autograder.nbgrader_steps", *nbgrader_steps.join(steps)])
+        parts = nbgrader_steps.split(out, len(steps), code)
+        # the process's start-up is the first step's, or the time of the step it died in
+        seconds = [secs or 0.0 for _, _, secs in parts]
+        seconds[next((i for i, (_, _, secs) in enumerate(parts) if secs is None), 0)] += \
+            time.perf_counter() - started - sum(seconds)
+        self._log([(step, c, log, secs) for step, (c, log, _), secs in zip(steps, parts, seconds)])
+        return [(c, log) for c, log, _ in parts]
+
+    def _bound(self, argv: list[str]) -> tuple[int, str]:
+        """Run ``argv`` from the repo root with :meth:`env`, bound to this process (never raises)."""
+        self.instructor.mkdir(parents=True, exist_ok=True)
         try:
-            code, log = run_bound([sys.executable, "-m", "nbgrader", *args], cwd=REPO, env=self.env())
+            return run_bound(argv, cwd=REPO, env=self.env())
         except OSError as exc:
-            code, log = 127, f"nbgrader could not start: {exc}"
+            return 127, f"nbgrader could not start: {exc}"
+
+    def _log(self, commands: list[tuple[list[str], int, str, float]]) -> None:
+        """Append ``(args, exit status, output, seconds)`` of each command to ``logs/nbgrader.log``."""
         logs = self.instructor / "logs"
         logs.mkdir(exist_ok=True)
         with open(logs / "nbgrader.log", "a", errors="replace") as fh:
-            fh.write(f"$ nbgrader {' '.join(args)}\n{log}\n# took {time.perf_counter() - started:.2f} s\n")
-        return code, log
+            for args, _code, log, secs in commands:
+                fh.write(f"$ nbgrader {' '.join(args)}\n{log}\n# took {secs:.2f} s\n")
 
     def run(self, *args: str, check: bool = True) -> str:
         """Run ``nbgrader ARGS`` from the repo root; return its log.
@@ -154,7 +182,3 @@ class Nbgrader:
             raise
         finally:
             shutil.rmtree(links, ignore_errors=True)
-
-    def export(self, path: Path) -> None:
-        """nbgrader's own CSV: one row per student and lesson."""
-        self.run("export", f"--to={path}")

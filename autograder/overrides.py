@@ -304,7 +304,6 @@ def refresh_outputs(instructor: Path, student: str, lesson: str) -> list[Failure
     parts that failed (the rest is written regardless).
     """
     from .export import export_summary, read_scores, write_task_csv
-    from .nbgrader_runner import Nbgrader
     from .records import Notice, Rejected
     from .report import write_report
 
@@ -320,7 +319,7 @@ def refresh_outputs(instructor: Path, student: str, lesson: str) -> list[Failure
     scores = [r for r in read_scores(instructor, ids) if (r.student, r.lesson) not in dropped]
     write_task_csv(scores, instructor / "grades_by_exercise.csv")
     try:
-        export_summary(Nbgrader(instructor), instructor / "grades.csv", ids, dropped)
+        export_summary(instructor, instructor / "grades.csv", ids, dropped)
     except Exception as exc:  # noqa: BLE001
         failures.append(Failure("", "", "export", f"nbgrader export failed: {str(exc)[:300]}"))
     failures += write_report(instructor, scores, rejected, earlier, notices)

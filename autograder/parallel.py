@@ -19,11 +19,12 @@ So grading is split in two:
    shares a folder or a gradebook with an earlier attempt, and only the
    attempt that finished is read. Each student's feedback then moves to
    ``instructor/feedback``.
-2. **Record, serially** (:mod:`autograder.record_grades`). One ``nbgrader
-   autograde "*"`` in record-only mode (``BACKPROP_RECORD_ONLY=1``, see
-   ``nbgrader_config.py``) reads the executed notebooks of every workspace and
-   writes their scores into the main gradebook: no kernel starts, so this pass
-   is short, and the main gradebook has exactly one writer.
+2. **Record, as each chunk ends** (:mod:`autograder.record_grades`). The
+   grading process copies the chunk's grades from its workspace's gradebook
+   into the main one through nbgrader's API, and moves its autograded
+   notebooks and feedback pages into the instructor folder, while the other
+   chunks still run. Only that process writes the main gradebook, one chunk
+   at a time, so it has exactly one writer; it costs milliseconds a notebook.
 
 Nothing a chunk does stops the others (:mod:`autograder.chunk_grading`): a
 notebook nbgrader cannot process is tried again alone, a chunk whose task
@@ -133,33 +134,41 @@ def lessons_gradebook(instructor: Path) -> Path:
 def execute_chunk(work: Chunk) -> tuple[Nbgrader, ChunkResult]:
     """Run on a worker: autograde the chunk in a new workspace, then write its feedback (see :func:`grade_chunk`).
 
-    Returns the workspace (the record pass reads it) and what grading gave.
+    Returns the workspace (the grading process records it) and what grading gave.
     The workspace's own gradebook holds the grades the feedback shows, the
-    same the record pass later writes into the main one.
+    same :func:`autograder.record_grades.record` later copies into the main one.
     """
     runner = work.start_attempt()
     return runner, grade_chunk(runner, work.students)
 
 
-def collect_feedback(instructor: Path, workspaces: list[Nbgrader]) -> None:
-    """Move each workspace's feedback to ``instructor/feedback/<student>`` (a student is in one workspace)."""
-    for ws in workspaces:
-        if not (ws.instructor / "feedback").exists():
-            continue
-        for student_dir in (ws.instructor / "feedback").iterdir():
-            for lesson_dir in student_dir.iterdir():
-                dest = instructor / "feedback" / student_dir.name / lesson_dir.name
-                shutil.rmtree(dest, ignore_errors=True)
-                dest.parent.mkdir(parents=True, exist_ok=True)
-                shutil.move(lesson_dir, dest)
+def take_in(instructor: Path, workspace: Path) -> list[Failure]:
+    """Record a finished workspace's grades and autograded notebooks, and move their feedback pages, into ``instructor``.
+
+    Only the pages of notebooks whose grades were recorded move (each then
+    goes through :func:`autograder.feedback.place_feedback`, which makes it
+    safe to open); returns the notebooks that could not be recorded.
+    """
+    recorded, failures = record(instructor, workspace)
+    for student, lesson in recorded:
+        page = workspace / "feedback" / student / lesson
+        if page.is_dir():
+            dest = instructor / "feedback" / student / lesson
+            shutil.rmtree(dest, ignore_errors=True)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(page, dest)
+    return failures
 
 
-def run_chunks(client, chunks: list[Chunk], watch: NotebookWatch | None = None) -> tuple[ChunkResult, list[Nbgrader]]:
-    """Run every chunk on the cluster; a chunk whose task fails is submitted once more, then counted failed.
+def run_chunks(client, chunks: list[Chunk], watch: NotebookWatch | None = None,
+               timings: dict[str, float] | None = None) -> tuple[ChunkResult, list[Nbgrader]]:
+    """Run every chunk on the cluster, recording each as it ends; a chunk whose task fails is submitted once more.
 
-    Returns what the chunks gave and the workspaces of the attempts that
-    finished (one per chunk that did). ``watch`` (if given) is told each
-    chunk's rejected and failed notebooks as the chunk ends.
+    A chunk that fails twice is counted failed. Returns what the chunks gave
+    and the workspaces of the attempts that finished (one per chunk that did).
+    ``watch`` (if given) is told each chunk's rejected and failed notebooks as
+    the chunk ends; ``timings["record"]`` (if given) sums the seconds spent
+    recording.
     """
     from dask.distributed import as_completed
 
@@ -185,6 +194,16 @@ def run_chunks(client, chunks: list[Chunk], watch: NotebookWatch | None = None) 
             result = ChunkResult(failures=[Failure(s, "*", "execute", f"the chunk's task failed twice: "
                                                    f"{type(exc).__name__}: {str(exc)[:200]}")
                                            for s in chunks[i].students])
+        else:
+            started = time.perf_counter()
+            try:
+                result.failures += take_in(chunks[i].instructor, runner.instructor)
+            except Exception as exc:  # noqa: BLE001 - the main gradebook failed: the chunk's grader failure
+                result.failures += [Failure(s, "*", "record", f"the chunk's grades could not be recorded: "
+                                                              f"{type(exc).__name__}: {str(exc)[:200]}")
+                                    for s in chunks[i].students]
+            if timings is not None:
+                timings["record"] = timings.get("record", 0.0) + time.perf_counter() - started
         total.notebooks += result.notebooks
         total.rejected += result.rejected
         total.failures += result.failures
@@ -247,7 +266,7 @@ def grade_in_parallel(instructor: Path, by_lesson: dict[str, list[str]], workers
             cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=False,
                                    dashboard_address=":0", silence_logs=40)
         client = Client(scheduler or cluster, timeout="30s")
-        result, finished = run_chunks(client, chunks, watch)
+        result, finished = run_chunks(client, chunks, watch, timings)
     except Exception as exc:  # noqa: BLE001 - no cluster: every student is the grader's failure, with the reason
         result = ChunkResult(failures=[Failure(s, "*", "execute", f"the dask cluster failed: {type(exc).__name__}: "
                                                                    f"{str(exc)[:200]}") for s in students])
@@ -258,12 +277,6 @@ def grade_in_parallel(instructor: Path, by_lesson: dict[str, list[str]], workers
             cluster.close()
         watch.finish()
     result.retries += abandoned_attempts(instructor, finished)
-    collect_feedback(instructor, finished)
-    executed = time.perf_counter()
-    recorded = record(instructor, finished, cell_timeout)
-    result.failures += recorded.failures
-    result.retries += recorded.retries
     if timings is not None:
-        timings["execute and feedback"] = executed - start
-        timings["record"] = time.perf_counter() - executed
+        timings["execute and feedback"] = time.perf_counter() - start
     return result

@@ -175,7 +175,7 @@ def grade(submissions: Path, instructor: Path = DEFAULT_INSTRUCTOR, cell_timeout
     write_task_csv(scores, csv_path)
     summary_csv = instructor / "grades.csv"
     try:
-        export_summary(runner, summary_csv, ids, dropped)
+        export_summary(instructor, summary_csv, ids, dropped)
     except Exception as exc:  # noqa: BLE001
         failures.append(Failure("", "", "export", f"nbgrader export failed: {str(exc)[:300]}"))
     from .report import write_report  # loaded here: its imports (the preprocessors, the checks) are heavy

@@ -20,10 +20,35 @@ class FakeNbgrader:
     #: students whose command crashes whenever they are in it
     crash_with: set[str] = field(default_factory=set)
     calls: list[tuple[str, ...]] = field(default_factory=list)
+    #: the commands of each process started, in order (``attempt_steps`` runs several in one)
+    processes: list[list[tuple[str, ...]]] = field(default_factory=list)
     done: set[tuple[str, str]] = field(default_factory=set)
+    #: the first command is killed by a signal, after naming the first student
+    killed_first: bool = False
 
     def attempt(self, *args: str) -> tuple[int, str]:
+        """One command in a process of its own, as ``nbgrader ARGS``."""
+        self.processes.append([args])
+        return self.command(*args)
+
+    def attempt_steps(self, steps: list[list[str]]) -> list[tuple[int, str]]:
+        """The steps in order in one process, as ``autograder.nbgrader_steps`` runs them: a signal ends them all."""
+        self.processes.append([])
+        out: list[tuple[int, str]] = []
+        for step in steps:
+            if out and out[-1][0] < 0:
+                out.append((out[-1][0], ""))
+            else:
+                self.processes[-1].append(tuple(step))
+                out.append(self.command(*step))
+        return out
+
+    def command(self, *args: str) -> tuple[int, str]:
+        """What nbgrader ARGS does and says."""
         self.calls.append(args)
+        if self.killed_first:
+            self.killed_first = False
+            return -9, NAMED.format(s=self.students[0])
         step = args[0]
         only = [a.split("=", 1)[1] for a in args if a.startswith("--student=")]
         who = only or self.students
@@ -44,12 +69,19 @@ class FakeNbgrader:
         return set(self.done)
 
 
-def test_a_chunk_whose_only_notebook_fails_autograde_runs_no_feedback_and_rejects_it_with_the_reason():
+def test_when_all_goes_well_a_chunk_is_autograded_and_given_feedback_by_one_process():
+    runner = FakeNbgrader(["a", "b"])
+    result = grade_chunk(runner, ["a", "b"])
+    assert runner.processes == [[("autograde", "*", "--force"), ("generate_feedback", "*", "--force")]]
+    assert result.notebooks == 2 and not result.rejected and not result.failures and not result.retries
+
+
+def test_a_chunk_whose_only_notebook_fails_autograde_starts_no_feedback_command_and_rejects_it_with_the_reason():
     runner = FakeNbgrader(["poison"], poison={"autograde": {"poison"}})
     result = grade_chunk(runner, ["poison"])
     assert [(r.student, r.lesson) for r in result.rejected] == [("poison", L)]
     assert "cannot process poison" in result.rejected[0].reason and "twice" in result.rejected[0].reason
-    assert not [c for c in runner.calls if c[0] == "generate_feedback"], "feedback on nothing used to exit 1"
+    assert not [p for p in runner.processes if p[0][0] == "generate_feedback"], "feedback on nothing used to exit 1"
     assert not result.failures
 
 
@@ -66,7 +98,9 @@ def test_a_crash_of_the_whole_command_is_run_again_once():
     runner = FakeNbgrader(["a", "b"], crashes=1)
     result = grade_chunk(runner, ["a", "b"])
     assert not result.rejected and not result.failures
-    assert [c[0] for c in runner.calls] == ["autograde", "autograde", "generate_feedback"]
+    assert [[c[0] for c in p] for p in runner.processes] == [["autograde", "generate_feedback"], ["autograde"],
+                                                            ["generate_feedback"]], \
+        "feedback is written again for what the second autograde graded"
     assert result.retries
 
 
@@ -88,8 +122,9 @@ def test_feedback_that_cannot_be_written_is_the_graders_failure_and_the_grade_st
 def test_in_an_instructor_folder_only_this_runs_lessons_are_graded_one_command_each():
     runner = FakeNbgrader(["a", "b"])
     grade_chunk(runner, ["a", "b"], (L, "02_graphs"))
-    assert [c[:2] for c in runner.calls] == [("autograde", L), ("autograde", "02_graphs"),
-                                             ("generate_feedback", L), ("generate_feedback", "02_graphs")]
+    assert [[c[:2] for c in p] for p in runner.processes] == [[("autograde", L), ("autograde", "02_graphs"),
+                                                              ("generate_feedback", L),
+                                                              ("generate_feedback", "02_graphs")]]
 
 
 #: How nbgrader logs a notebook whose kernel never started (jupyter_client's own words), and one of the student's.
@@ -112,7 +147,7 @@ class LoggingNbgrader(FakeNbgrader):
 
     machinery: dict[str, int] = field(default_factory=dict)
 
-    def attempt(self, *args: str) -> tuple[int, str]:
+    def command(self, *args: str) -> tuple[int, str]:
         self.calls.append(args)
         who = [a.split("=", 1)[1] for a in args if a.startswith("--student=")] or self.students
         blocks, named = [], []
@@ -148,18 +183,8 @@ def test_a_kernel_that_fails_to_start_once_is_run_again_and_graded():
 
 
 def test_a_command_killed_by_a_signal_is_run_again_even_if_it_named_someone():
-    runner = FakeNbgrader(["a", "b"])
-    real = runner.attempt
-    killed = []
-
-    def attempt(*args):
-        if not killed:
-            killed.append(args)
-            runner.calls.append(args)
-            return -9, NAMED.format(s="a")
-        return real(*args)
-
-    runner.attempt = attempt
+    runner = FakeNbgrader(["a", "b"], killed_first=True)
     result = grade_chunk(runner, ["a", "b"])
     assert not result.rejected and not result.failures
     assert runner.autograded() == {("a", L), ("b", L)}, "b, never reached by the killed command, is graded too"
+    assert runner.processes[0] == [("autograde", "*", "--force")], "the signal ended the process: no feedback ran"

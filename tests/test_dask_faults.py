@@ -44,6 +44,8 @@ RIGHT = demo.solution_sources(L)
 MISTAKE = mistakes.for_lesson(L)[0]
 KERNEL_FAULTS = REPO / "tests" / "fixtures" / "kernel_faults"
 BROKEN = "kernel-never-starts"
+#: A process autograding: nbgrader itself, or the grader's runner of autograde and feedback in one process
+AUTOGRADING = re.compile(r"\bnbgrader(_steps)? autograde\b")
 
 
 @pytest.fixture(scope="module")
@@ -155,7 +157,7 @@ def killed_run(cluster, tmp_path_factory):
                 continue
             table = processes()
             running = {pid: Path(folder) for pid, (_, cmd, folder) in table.items()
-                       if "nbgrader autograde" in cmd and "/workers/w" in folder and folder.startswith(str(instructor))
+                       if AUTOGRADING.search(cmd) and "/workers/w" in folder and folder.startswith(str(instructor))
                        and not (Path(folder) / "submitted" / BROKEN).exists()}
             if running:
                 pid = next(iter(running))

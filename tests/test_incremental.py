@@ -69,7 +69,7 @@ def three_runs(tmp_path_factory):
 
     grade(1)
     write(subs, "ben", {})  # ben hands in a corrected notebook
-    grade(2)  # the parallel path: one chunk, one record pass
+    grade(2)  # the parallel path: one chunk, recorded from its workspace
     state_file = instructor / incremental.STATE
     state = json.loads(state_file.read_text())
     for entry in state["notebooks"].values():

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from hypothesis import given, settings
@@ -42,13 +43,15 @@ def flaky(work: parallel.Chunk):
     TRIES[work.index] = TRIES.get(work.index, 0) + 1
     if work.index == NEVER or (work.index == ONCE and TRIES[work.index] == 1):
         raise RuntimeError(f"worker lost while running chunk {work.index}")
-    return f"workspace of {work.index}", ChunkResult(notebooks=len(work.students))
+    return SimpleNamespace(instructor=f"workspace of {work.index}"), ChunkResult(notebooks=len(work.students))
 
 
 def test_a_task_that_dies_once_is_run_again_and_one_that_always_dies_fails_only_its_students(client, monkeypatch,
                                                                                                 tmp_path):
     TRIES.clear()
     monkeypatch.setattr(parallel, "execute_chunk", flaky)
+    recorded: list[str] = []
+    monkeypatch.setattr(parallel, "take_in", lambda instructor, workspace: recorded.append(workspace) or [])
     chunks = [parallel.Chunk(i, group, tmp_path, tmp_path / "lessons.db") for i, group in
               enumerate([["a"], ["b", "c"], ["d"]])]
     expected = {(s, "L") for s in "abcd"}
@@ -56,7 +59,8 @@ def test_a_task_that_dies_once_is_run_again_and_one_that_always_dies_fails_only_
     watch = NotebookWatch(tmp_path, "none/*", expected, seen.append)
     result, finished = parallel.run_chunks(client, chunks, watch)
     assert TRIES == {0: 1, ONCE: 2, NEVER: 2}
-    assert sorted(finished) == ["workspace of 0", "workspace of 1"], "only attempts that finished are read"
+    assert sorted(ws.instructor for ws in finished) == sorted(recorded) == ["workspace of 0", "workspace of 1"], \
+        "only attempts that finished are recorded"
     assert [(f.student, f.stage) for f in result.failures] == [("d", "execute")]
     assert "failed twice" in result.failures[0].reason and "worker lost" in result.failures[0].reason
     assert sum(seen) == 1, "the failed student counted as done as soon as its chunk gave up"
