@@ -89,6 +89,8 @@ c.GenerateFeedback.preprocessors = [
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
     "autograder.preprocessors.OfflineFeedback",
 ]
+# The rendered page is cleaned before it is written (autograder/feedback_html.py): no script survives.
+c.GenerateFeedback.exporter_class = "autograder.feedback_html.SafeHTMLExporter"
 # nbgrader's feedback template, with the offline MathJax of autograder/templates/backprop_feedback.
 c.HTMLExporter.template_name = "backprop_feedback"
 c.HTMLExporter.extra_template_basedirs = [

@@ -1,9 +1,15 @@
 """The last word on a feedback page: no script of the student's, whatever got it there.
 
 :class:`autograder.preprocessors.SafeFeedback` cleans the notebook before
-nbconvert renders it; this module checks the page nbconvert wrote, so that a
-gap in either (a template that starts rendering a new output format, say)
-cannot hand a student's script to a browser. The page's ``<head>`` is the
+nbconvert renders it; this module cleans the page nbconvert rendered, before
+nbgrader writes it (:class:`SafeHTMLExporter`, the feedback's exporter in
+``nbgrader_config.py``), so that a gap in either (a template that starts
+rendering a new output format, say) cannot hand a student's script to a
+browser. Cleaning there, in the nbgrader process that writes the page, costs
+the grading process nothing: about 0.1 s a page, which parallel workers share
+instead of the grading process paying it for the whole class. A page that
+cannot be cleaned is not written (nbgrader reports it, and the grader counts
+it as its own failure). The page's ``<head>`` is the
 course's template (MathJax's configuration and loader); in the ``<body>``,
 where everything from the notebook lands:
 
@@ -16,9 +22,9 @@ where everything from the notebook lands:
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 from bs4 import BeautifulSoup
+from nbconvert.exporters import HTMLExporter
 
 REMOVED = ["script", "iframe", "frame", "frameset", "object", "embed", "base", "meta", "form", "link", "applet"]
 URL_ATTRIBUTES = {"href", "src", "action", "formaction", "xlink:href", "data", "poster", "background", "srcdoc",
@@ -47,6 +53,9 @@ def clean(html: str) -> str:
     return str(soup)
 
 
-def clean_file(path: Path) -> None:
-    """Clean a feedback page in place."""
-    path.write_text(clean(path.read_text(encoding="utf-8", errors="replace")), encoding="utf-8")
+class SafeHTMLExporter(HTMLExporter):
+    """nbconvert's HTML exporter (as configured for ``HTMLExporter``) whose every page is :func:`clean`."""
+
+    def from_notebook_node(self, nb, resources=None, **kw):
+        html, resources = super().from_notebook_node(nb, resources, **kw)
+        return clean(html), resources

@@ -101,21 +101,24 @@ class Nbgrader:
 
     def attempt(self, *args: str) -> tuple[int, str]:
         """Run ``nbgrader ARGS`` from the repo root; return its exit status and log (never raises)."""
-        started = time.perf_counter()
-        code, log = self._bound([sys.executable, "-m", "nbgrader", *args])
-        self._log([(list(args), code, log, time.perf_counter() - started)])
-        return code, log
+        return self.attempt_steps([list(args)])[0]
 
     def attempt_steps(self, steps: list[list[str]]) -> list[tuple[int, str]]:
         """Run the nbgrader commands ``steps`` in order, in one process; one ``(exit status, log)`` each.
 
-        Each is ``nbgrader STEP...`` as :meth:`attempt` runs it, but they pay
-        nbgrader's start-up once (:mod:`autograder.nbgrader_steps`). Never
+        Each is what ``nbgrader STEP...`` does, but they pay nbgrader's
+        start-up once (:mod:`autograder.nbgrader_steps`, which also spares
+        it an import nbgrader never uses: about 1 s of every start-up). Never
         raises; a step the process did not finish (it was killed, say) gets
         the process's exit status. Each step is logged as a command of its own.
         """
         started = time.perf_counter()
-        code, out = self._bound([sys.executable, "-m", "autograder.nbgrader_steps", *nbgrader_steps.join(steps)])
+        self.instructor.mkdir(parents=True, exist_ok=True)
+        try:
+            code, out = run_bound([sys.executable, "-m", "autograder.nbgrader_steps", *nbgrader_steps.join(steps)],
+                                  cwd=REPO, env=self.env())
+        except OSError as exc:
+            code, out = 127, f"nbgrader could not start: {exc}"
         parts = nbgrader_steps.split(out, len(steps), code)
         # the process's start-up is the first step's, or the time of the step it died in
         seconds = [secs or 0.0 for _, _, secs in parts]
@@ -123,14 +126,6 @@ class Nbgrader:
             time.perf_counter() - started - sum(seconds)
         self._log([(step, c, log, secs) for step, (c, log, _), secs in zip(steps, parts, seconds)])
         return [(c, log) for c, log, _ in parts]
-
-    def _bound(self, argv: list[str]) -> tuple[int, str]:
-        """Run ``argv`` from the repo root with :meth:`env`, bound to this process (never raises)."""
-        self.instructor.mkdir(parents=True, exist_ok=True)
-        try:
-            return run_bound(argv, cwd=REPO, env=self.env())
-        except OSError as exc:
-            return 127, f"nbgrader could not start: {exc}"
 
     def _log(self, commands: list[tuple[list[str], int, str, float]]) -> None:
         """Append ``(args, exit status, output, seconds)`` of each command to ``logs/nbgrader.log``."""

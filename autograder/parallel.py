@@ -8,7 +8,8 @@ So grading is split in two:
    chunks; each chunk is one task, run by a dask worker (a ``LocalCluster`` by
    default, or any dask scheduler: the tasks only need the shared filesystem).
    A task runs a plain ``nbgrader autograde "*"`` and then ``nbgrader
-   generate_feedback "*"`` inside a workspace of its own, made by the task
+   generate_feedback "*"``, both in one process
+   (:mod:`autograder.nbgrader_steps`), inside a workspace of its own, made by the task
    itself when it starts: ``instructor/workers/w<chunk>-try<n>/``, with its
    own ``submitted/`` (links to the chunk's students), its own
    ``autograded/`` and its own SQLite gradebook, a copy of the lessons'
@@ -17,8 +18,7 @@ So grading is split in two:
    has its own workspace: a chunk run again (dask reschedules a task whose
    worker died; :func:`run_chunks` submits a failed one once more) never
    shares a folder or a gradebook with an earlier attempt, and only the
-   attempt that finished is read. Each student's feedback then moves to
-   ``instructor/feedback``.
+   attempt that finished is read.
 2. **Record, as each chunk ends** (:mod:`autograder.record_grades`). The
    grading process copies the chunk's grades from its workspace's gradebook
    into the main one through nbgrader's API, and moves its autograded
@@ -62,11 +62,11 @@ from .records import Failure
 #: Chunks per worker, at least: a smaller class is still cut so that the workers share it evenly.
 CHUNKS_PER_WORKER = 2
 #: Notebooks per chunk, at most (a student's notebooks stay in one chunk, so a student with more is one chunk);
-#: ``BACKPROP_CHUNK_NOTEBOOKS`` sets another. A chunk pays two nbgrader start-ups (autograde, then feedback:
-#: measured 3.1 to 4.2 s each on 2 busy cores, the start-up of an empty command), about 2.5 notebooks' worth
-#: at 3 to 4 s a notebook. 24 notebooks keep that near a tenth of a chunk's time, where 8 would cost a third
-#: (and the parallel run's 1.9x over the serial one would be out of reach); a worker lost mid-chunk redoes at
-#: most 24 notebooks, about a minute and a half of one core, where 2 chunks per worker made it half the class.
+#: ``BACKPROP_CHUNK_NOTEBOOKS`` sets another. A chunk pays one nbgrader start-up (autograde and feedback share
+#: a process: about 3 s, the imports of nbgrader and the grader), about one notebook's worth at 3 to 4 s a
+#: notebook. 24 notebooks keep that near a twentieth of a chunk's time, where 8 would cost a seventh (and the
+#: parallel run's 1.9x over the serial one would be out of reach); a worker lost mid-chunk redoes at most 24
+#: notebooks, about a minute and a half of one core, where 2 chunks per worker made it half the class.
 #: Progress does not depend on it: it moves per notebook (:mod:`autograder.progress`).
 NOTEBOOKS_PER_CHUNK = int(os.environ.get("BACKPROP_CHUNK_NOTEBOOKS", "24"))
 
@@ -145,9 +145,8 @@ def execute_chunk(work: Chunk) -> tuple[Nbgrader, ChunkResult]:
 def take_in(instructor: Path, workspace: Path) -> list[Failure]:
     """Record a finished workspace's grades and autograded notebooks, and move their feedback pages, into ``instructor``.
 
-    Only the pages of notebooks whose grades were recorded move (each then
-    goes through :func:`autograder.feedback.place_feedback`, which makes it
-    safe to open); returns the notebooks that could not be recorded.
+    Only the pages of notebooks whose grades were recorded move; returns the
+    notebooks that could not be recorded.
     """
     recorded, failures = record(instructor, workspace)
     for student, lesson in recorded:

@@ -159,7 +159,7 @@ def grade(submissions: Path, instructor: Path = DEFAULT_INSTRUCTOR, cell_timeout
     with open(instructor / "logs" / "retries.log", "w", errors="replace") as fh:
         fh.writelines(f"{line}\n" for line in retries)
     graded = {(s, lesson) for s, lesson in runner.autograded() if s in students}
-    failures += place_feedback(instructor, ids, graded)
+    place_feedback(instructor, ids, graded)
     failures += apply_overrides(instructor, ids)  # the instructor's scores, kept across regrades
     rejected = [Rejected(ids.name(r.student), r.lesson, r.reason) for r in rejected]
     failures = [Failure(ids.name(f.student), f.lesson, f.stage, f.reason) for f in failures]

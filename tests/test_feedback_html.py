@@ -63,3 +63,24 @@ def test_script_urls_are_recognised_however_they_are_spelled():
     for url in ("https://x", "data:image/png;base64,AA", "#anchor", "mailto:a@b"):
         assert not dangerous_url(url), url
     assert not re.search("script", clean(page("<a href='java&#115;cript:x'>x</a>")).split("</head>")[1])
+
+
+def test_the_exporter_nbgrader_writes_feedback_with_cleans_every_page_it_renders(monkeypatch):
+    """Even an output no earlier step cleaned (here, raw HTML straight into the exporter) reaches the page clean."""
+    import nbformat
+    from test_offline_feedback import course_config
+
+    from autograder.feedback_html import SafeHTMLExporter
+
+    from nbgrader.converters import GenerateFeedback
+    from nbgrader.coursedir import CourseDirectory
+
+    config = course_config(monkeypatch)
+    assert config.GenerateFeedback.exporter_class == "autograder.feedback_html.SafeHTMLExporter"
+    converter = GenerateFeedback(coursedir=CourseDirectory(config=config), config=config)
+    cell = nbformat.v4.new_code_cell("show()")
+    cell.outputs = [nbformat.v4.new_output("display_data", data={"text/html": "".join(ATTACKS) + "<b>kept</b>"})]
+    resources = {"nbgrader": {"notebook": "01_x", "score": 0, "max_score": 2, "late_penalty": 0}}
+    html, _ = SafeHTMLExporter(parent=converter, config=converter.config).from_notebook_node(
+        nbformat.v4.new_notebook(cells=[cell]), resources=resources)
+    assert live_script(html) == [] and "<b>kept</b>" in html
