@@ -1,6 +1,6 @@
 """Autograde and write feedback for a group of students, so that nothing one of them does stops the others.
 
-One nbgrader command grades many notebooks (each command costs about 5 s to
+One nbgrader command grades many notebooks (each command costs seconds to
 start), and nbgrader goes on past a notebook it cannot process, naming it in
 its log. Two things can still go wrong, and each costs only what it must:
 
@@ -18,7 +18,7 @@ its log. Two things can still go wrong, and each costs only what it must:
   who still fail are the grader's failures, reported apart from rejections.
 
 Autograding and feedback share one process (:meth:`Runner.attempt_steps`):
-each nbgrader command costs about 3 s to start, as much as a notebook. When
+each nbgrader process costs 1 to 2 s to start, a third of a notebook. When
 everything in it went well, that is all; when anything failed, the failures
 are handled as above, one command each, and the feedback is written again
 by a command of its own for every notebook autograded (a notebook graded

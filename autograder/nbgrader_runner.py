@@ -153,7 +153,7 @@ class Nbgrader:
     def generate(self, lessons: list[str], release_dir: Path | None = None) -> None:
         """Generate the student version of ``lessons`` (into ``course/`` unless ``release_dir``).
 
-        One nbgrader command for all of them (each command costs about 5 s to
+        One nbgrader command for all of them (each command costs seconds to
         start): it globs a folder of links to just these lessons' sources.
         """
         links = self.instructor / "generate-sources"

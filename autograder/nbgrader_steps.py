@@ -4,9 +4,10 @@
 runs ``nbgrader autograde "*" --force``, then ``nbgrader generate_feedback "*" --force``,
 each exactly as the ``nbgrader`` command would (the same application, the same
 ``nbgrader_config.py``), one after the other. Importing nbgrader and the
-grader's own modules costs about 3 s of CPU per process, as much as grading a
-notebook; autograding a group of notebooks and writing their feedback is two
-commands, so one process for both halves that cost.
+grader's own modules costs 1 to 2 s of CPU per process (3 s before
+:data:`NOT_NEEDED`), a third of a notebook's grading; autograding a group of
+notebooks and writing their feedback is two commands, so one process for both
+halves that cost.
 
 Every command runs to its end whatever the one before it did (a command that
 fails exits through ``SystemExit``, caught here). Output goes to one stream,
