@@ -7,21 +7,18 @@ already made safe to open as nbgrader wrote it
 from __future__ import annotations
 
 import contextlib
-import shutil
 from pathlib import Path
 
-from .layout import feedback_path
+from .layout import feedback_path, move_folder
 from .students import StudentIds
 
 
 def place_feedback(instructor: Path, ids: StudentIds, graded: set[tuple[str, str]]) -> None:
-    """Move the feedback of ``graded`` ``(id, lesson)`` under each student's name (a safe id's page moves)."""
+    """Move the feedback of ``graded`` ``(id, lesson)`` under each student's name (where it differs from the id)."""
     for student_id, lesson in sorted(graded):
         src, dest = feedback_path(instructor, student_id, lesson), feedback_path(instructor, ids.name(student_id), lesson)
         if src == dest or not src.exists():
             continue
-        shutil.rmtree(dest.parent, ignore_errors=True)
-        dest.parent.parent.mkdir(parents=True, exist_ok=True)
-        shutil.move(src.parent, dest.parent)
+        move_folder(src.parent, dest.parent)
         with contextlib.suppress(OSError):
             src.parent.parent.rmdir()

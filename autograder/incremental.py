@@ -34,7 +34,7 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .layout import REPO, feedback_path, gradebook_url, notebook_name
+from .layout import REPO, feedback_path, gradebook_url, move_folder, notebook_name
 from .records import Failure, Rejected, TaskScore
 from .sandbox import unsafe_allowed
 from .secret import course_secret
@@ -126,16 +126,14 @@ class Plan:
     def hold(self) -> None:
         """Move the unchanged notebooks' collected and autograded copies aside while nbgrader runs.
 
-        No nbgrader command (autograde, generate_feedback)
-        then sees them: it globs ``submitted/`` and ``autograded/``.
+        No nbgrader command (autograde, generate_feedback) then sees them: it
+        globs ``submitted/`` and ``autograded/``.
         """
         shutil.rmtree(self.held, ignore_errors=True)
         for student_id, lesson in sorted(self.unchanged):
             for part in HELD_PARTS:
                 src = self.instructor / part / student_id / lesson
-                dest = self.held / part / student_id / lesson
-                dest.parent.mkdir(parents=True, exist_ok=True)
-                shutil.move(src, dest)
+                move_folder(src, self.held / part / student_id / lesson)
                 if not any(src.parent.iterdir()):
                     src.parent.rmdir()
 
@@ -145,10 +143,7 @@ class Plan:
             for part in HELD_PARTS:
                 src = self.held / part / student_id / lesson
                 if src.exists():
-                    dest = self.instructor / part / student_id / lesson
-                    shutil.rmtree(dest, ignore_errors=True)
-                    dest.parent.mkdir(parents=True, exist_ok=True)
-                    shutil.move(src, dest)
+                    move_folder(src, self.instructor / part / student_id / lesson)
         shutil.rmtree(self.held, ignore_errors=True)
 
     def remember(self, ids: StudentIds, scores: list[TaskScore], rejected: list[Rejected],

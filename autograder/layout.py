@@ -7,6 +7,7 @@ these names, so the layout is written down once.
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -40,3 +41,10 @@ def ids_path(instructor: Path) -> Path:
 def feedback_path(instructor: Path, student: str, lesson: str) -> Path:
     """Where a student's HTML feedback for a lesson ends (under the student's name)."""
     return instructor / "feedback" / student / lesson / Path(notebook_name(lesson)).with_suffix(".html")
+
+
+def move_folder(src: Path, dest: Path) -> None:
+    """Move the folder ``src`` to ``dest``, replacing whatever ``dest`` held (its parent folders are made)."""
+    shutil.rmtree(dest, ignore_errors=True)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    shutil.move(src, dest)

@@ -124,16 +124,11 @@ class Nbgrader:
         seconds = [secs or 0.0 for _, _, secs in parts]
         seconds[next((i for i, (_, _, secs) in enumerate(parts) if secs is None), 0)] += \
             time.perf_counter() - started - sum(seconds)
-        self._log([(step, c, log, secs) for step, (c, log, _), secs in zip(steps, parts, seconds)])
+        (self.instructor / "logs").mkdir(exist_ok=True)
+        with open(self.instructor / "logs" / "nbgrader.log", "a", errors="replace") as fh:
+            for step, (_, log, _), secs in zip(steps, parts, seconds):
+                fh.write(f"$ nbgrader {' '.join(step)}\n{log}\n# took {secs:.2f} s\n")
         return [(c, log) for c, log, _ in parts]
-
-    def _log(self, commands: list[tuple[list[str], int, str, float]]) -> None:
-        """Append ``(args, exit status, output, seconds)`` of each command to ``logs/nbgrader.log``."""
-        logs = self.instructor / "logs"
-        logs.mkdir(exist_ok=True)
-        with open(logs / "nbgrader.log", "a", errors="replace") as fh:
-            for args, _code, log, secs in commands:
-                fh.write(f"$ nbgrader {' '.join(args)}\n{log}\n# took {secs:.2f} s\n")
 
     def run(self, *args: str, check: bool = True) -> str:
         """Run ``nbgrader ARGS`` from the repo root; return its log.

@@ -53,7 +53,7 @@ from pathlib import Path
 from typing import Callable
 
 from .chunk_grading import ChunkResult, grade_chunk
-from .layout import gradebook_url
+from .layout import gradebook_url, move_folder
 from .nbgrader_runner import Nbgrader
 from .progress import NotebookWatch
 from .record_grades import copy_lessons, record
@@ -63,10 +63,10 @@ from .records import Failure
 CHUNKS_PER_WORKER = 2
 #: Notebooks per chunk, at most (a student's notebooks stay in one chunk, so a student with more is one chunk);
 #: ``BACKPROP_CHUNK_NOTEBOOKS`` sets another. A chunk pays one nbgrader start-up (autograde and feedback share
-#: a process: about 3 s, the imports of nbgrader and the grader), about one notebook's worth at 3 to 4 s a
-#: notebook. 24 notebooks keep that near a twentieth of a chunk's time, where 8 would cost a seventh (and the
-#: parallel run's 1.9x over the serial one would be out of reach); a worker lost mid-chunk redoes at most 24
-#: notebooks, about a minute and a half of one core, where 2 chunks per worker made it half the class.
+#: a process: 1 to 2 s, the imports of nbgrader and the grader), a third of a notebook's 4 to 5 s. 24 notebooks
+#: keep that near 1% of a chunk's time, where 8 would cost 4% (the parallel run is already short of 1.9x the
+#: serial one: benchmarks/README.md); a worker lost mid-chunk redoes at most 24 notebooks, under two minutes
+#: of one core, where 2 chunks per worker made it half the class.
 #: Progress does not depend on it: it moves per notebook (:mod:`autograder.progress`).
 NOTEBOOKS_PER_CHUNK = int(os.environ.get("BACKPROP_CHUNK_NOTEBOOKS", "24"))
 
@@ -152,10 +152,7 @@ def take_in(instructor: Path, workspace: Path) -> list[Failure]:
     for student, lesson in recorded:
         page = workspace / "feedback" / student / lesson
         if page.is_dir():
-            dest = instructor / "feedback" / student / lesson
-            shutil.rmtree(dest, ignore_errors=True)
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            shutil.move(page, dest)
+            move_folder(page, instructor / "feedback" / student / lesson)
     return failures
 
 

@@ -29,11 +29,10 @@ of a ``generate_assignment`` per workspace.
 """
 from __future__ import annotations
 
-import shutil
 import warnings
 from pathlib import Path
 
-from .layout import gradebook_url
+from .layout import gradebook_url, move_folder
 from .records import Failure
 
 #: The gradebook tables that describe the lessons (the course, its assignments, notebooks and cells), not the
@@ -101,10 +100,7 @@ def record(instructor: Path, workspace: Path) -> tuple[list[tuple[str, str]], li
                 failures.append(Failure(student, lesson, "record", f"its grades could not be recorded in the "
                                                                    f"gradebook: {type(exc).__name__}: {exc}"[:300]))
                 continue
-            dest = instructor / "autograded" / student / lesson
-            shutil.rmtree(dest, ignore_errors=True)
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            shutil.move(notebooks, dest)
+            move_folder(notebooks, instructor / "autograded" / student / lesson)
             recorded.append((student, lesson))
     return recorded, failures
 

@@ -43,7 +43,7 @@ from pathlib import Path
 
 import nbformat
 
-from autograder import demo, layout, pipeline
+from autograder import demo, layout, pipeline, sandbox
 
 
 #: The phases a grading run pays once, whatever the size of the class.
@@ -83,8 +83,8 @@ def measured(fn) -> tuple[Cost, object]:
     return Cost(time.perf_counter() - wall, busy_seconds() - cpu), out
 
 
-#: What the grading kernel's environment sets (``autograder/sandbox.py``): one BLAS thread.
-ONE_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+#: The grading kernel's BLAS thread settings (one thread), as :func:`autograder.sandbox.environment` gives them.
+ONE_THREAD = {k: v for k, v in sandbox.environment().items() if k.endswith("_NUM_THREADS")}
 
 
 def run_bare(paths: list[Path], work: Path, env: dict[str, str]) -> None:
