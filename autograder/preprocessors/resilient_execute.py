@@ -16,7 +16,9 @@
    on the notebook, so nothing tells it from one started on demand), used for
    exactly one notebook and killed after it. Without the sandbox (whose plain
    kernel starts in the notebook's own folder) or with
-   ``BACKPROP_WARM_KERNEL=0`` every kernel is started on demand.
+   ``BACKPROP_WARM_KERNEL=0`` every kernel is started on demand. Kernels are
+   managed by :class:`autograder.quick_kernel.QuickKernelManager`: ready and
+   stopped without jupyter_client's fixed pauses (0.3 s a notebook).
 2. **A dying kernel** (``os._exit``, a signal, the memory limit) costs the
    cell that killed it: the death is recorded in that cell, the kernel
    restarts, the cells before it are replayed silently, and grading goes on.
@@ -55,6 +57,7 @@ from nbgrader.preprocessors import Execute
 from traitlets import Integer, default
 
 from .. import sandbox
+from ..quick_kernel import QuickKernelManager
 from ..secret import course_secret
 from ..verify import apply_verdicts, verify_notebook
 
@@ -141,6 +144,12 @@ class ResilientExecute(Execute):
 
     _broken = False
     _judging = False
+
+    def __init__(self, *args, **kwargs):
+        # ready and stopped without jupyter_client's fixed pauses (0.3 s a notebook): autograder/quick_kernel.py
+        # (nbgrader's Execute passes its own default the same way, so a trait default would not be used)
+        kwargs.setdefault("kernel_manager_class", QuickKernelManager)
+        super().__init__(*args, **kwargs)
 
     # -- the kernel, in the sandbox
     def _sandboxed_manager(self):
