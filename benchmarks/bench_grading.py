@@ -6,16 +6,19 @@ runs to its end, then in one process:
 
 1. **bare**: runs every notebook top to bottom with nbclient in a fresh plain
    ``python3`` kernel (kernel start included, no sandbox, no grader), one
-   after the other, twice: with one BLAS thread, as the grading kernel runs
-   (``autograder/sandbox.py``), the baseline of every ratio; and with the
-   BLAS library's default threads, as a student's own kernel runs, for
-   reference;
+   after the other, three times: with one BLAS thread, as the grading kernel
+   runs (``autograder/sandbox.py``), the baseline of every ratio; and for
+   reference, with the BLAS library's default threads, as a student's own
+   kernel runs, and with one thread and the grader's kernel manager
+   (:mod:`autograder.quick_kernel`: no fixed pauses at kernel start and stop,
+   which nbclient's default manager makes, about 0.3 s a notebook);
 2. **serial grading**: ``pipeline.grade(workers=1)`` into a fresh instructor
    folder (one nbgrader process autogrades every notebook and writes its
    feedback);
 3. **parallel grading**: ``pipeline.grade(workers=W)`` into another.
 
-For each it prints wall-clock seconds and CPU seconds, per notebook, and the
+For each it prints wall-clock seconds, CPU seconds and cores kept busy, per notebook, the
+ceiling of the parallel speed-up (the cores there are over the cores the serial run kept busy), and the
 ratios grading / bare (target at most 1.15) and serial / parallel (target at
 least 1.9 on 2 cores), for the whole run and per notebook without the phases
 a run pays once (collect, generate, export). CPU is the machine's busy time
@@ -44,6 +47,7 @@ from pathlib import Path
 import nbformat
 
 from autograder import demo, layout, pipeline, sandbox
+from autograder.quick_kernel import QuickKernelManager
 
 
 #: The phases a grading run pays once, whatever the size of the class.
@@ -87,10 +91,17 @@ def measured(fn) -> tuple[Cost, object]:
 ONE_THREAD = {k: v for k, v in sandbox.environment().items() if k.endswith("_NUM_THREADS")}
 
 
-def run_bare(paths: list[Path], work: Path, env: dict[str, str]) -> None:
-    """Each notebook in a fresh plain kernel, from a folder of its own (as a student's Run All); ``env`` for kernels."""
+def run_bare(paths: list[Path], work: Path, env: dict[str, str], quick: bool = False) -> None:
+    """Each notebook in a fresh plain kernel, from a folder of its own (as a student's Run All); ``env`` for kernels.
+
+    ``quick``: the kernels are managed as the grader's are
+    (:class:`autograder.quick_kernel.QuickKernelManager`, without
+    jupyter_client's fixed pauses at start and stop) instead of by
+    jupyter_client's own manager, as nbclient has it.
+    """
     from nbclient import NotebookClient
 
+    manager = {"kernel_manager_class": QuickKernelManager} if quick else {}
     saved = dict(os.environ)
     os.environ.update(env)  # the kernels inherit it
     try:
@@ -99,7 +110,7 @@ def run_bare(paths: list[Path], work: Path, env: dict[str, str]) -> None:
             cwd.mkdir(parents=True)
             nb = nbformat.read(path, as_version=4)
             NotebookClient(nb, timeout=300, kernel_name="python3", allow_errors=True,
-                           resources={"metadata": {"path": str(cwd)}}).execute()
+                           resources={"metadata": {"path": str(cwd)}}, **manager).execute()
     finally:
         os.environ.clear()
         os.environ.update(saved)
@@ -148,18 +159,28 @@ def main() -> None:
         print(f"class: {args.students} students x {len(lessons)} lessons = {n} notebooks")
         bare, _ = measured(lambda: run_bare(paths, root / "bare", ONE_THREAD))
         threaded, _ = measured(lambda: run_bare(paths, root / "bare-threads", {}))
+        quick, _ = measured(lambda: run_bare(paths, root / "bare-quick", ONE_THREAD, quick=True))
         serial, a = measured(lambda: pipeline.grade(root / "subs", root / "serial", workers=1, progress=False))
         parallel, b = measured(lambda: pipeline.grade(root / "subs", root / "parallel", workers=args.workers,
                                                       progress=False))
-        print(f"\n{'':<44}{'wall s':>9}{'per nb':>9}{'CPU s':>9}{'per nb':>9}{'wall/bare':>11}{'CPU/bare':>10}")
+        print(f"\n{'':<52}{'wall s':>9}{'per nb':>9}{'CPU s':>9}{'per nb':>9}{'cores':>7}{'wall/bare':>11}"
+              f"{'CPU/bare':>10}")
         for name, c in (("bare, 1 BLAS thread (the baseline)", bare), ("bare, default BLAS threads", threaded),
+                        ("bare, 1 BLAS thread, the grader's kernel manager", quick),
                         ("grading, serial (workers=1)", serial),
                         (f"grading, parallel ({args.workers} workers)", parallel)):
-            print(f"{name:<44}{c.wall:9.1f}{c.wall / n:9.2f}{c.cpu:9.1f}{c.cpu / n:9.2f}"
+            print(f"{name:<52}{c.wall:9.1f}{c.wall / n:9.2f}{c.cpu:9.1f}{c.cpu / n:9.2f}{c.cpu / c.wall:7.2f}"
                   f"{c.wall / bare.wall:11.2f}{c.cpu / bare.cpu:10.2f}")
         print(f"\nwhole run: grading / bare, serial {serial.wall / bare.wall:.2f}x wall, {serial.cpu / bare.cpu:.2f}x "
               f"CPU (target <= 1.15x); parallel speed-up (serial / parallel wall) {serial.wall / parallel.wall:.2f}x "
               f"(target >= 1.9x)")
+        cores = os.cpu_count() or 1
+        print(f"ceiling: the serial run kept {serial.cpu / serial.wall:.2f} cores busy on average (the next kernel "
+              f"starts beside the current notebook), so on {cores} cores a parallel run doing the same work can be at "
+              f"most {cores / (serial.cpu / serial.wall):.2f}x faster; it did {parallel.cpu / serial.cpu:.2f}x the "
+              f"serial run's work, keeping {parallel.cpu / parallel.wall:.2f} cores busy")
+        print(f"grading / bare with the grader's kernel manager (no start and stop pauses): serial "
+              f"{serial.wall / quick.wall:.2f}x wall, {serial.cpu / quick.cpu:.2f}x CPU")
         same = [(s.student, s.lesson, s.task, s.score) for s in a.scores] == \
                [(s.student, s.lesson, s.task, s.score) for s in b.scores]
         print(f"identical grades: {same}; points lost by a reference solution: "
