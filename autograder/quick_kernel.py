@@ -54,7 +54,8 @@ class QuickKernelClient(AsyncKernelClient):
             if not await self._async_is_alive():
                 raise RuntimeError("Kernel died before replying to kernel_info")
             if time.monotonic() > deadline:
-                raise RuntimeError(f"Kernel didn't respond in {timeout:g} seconds")
+                # jupyter_client's words: autograder.nbgrader_log tells the grading machinery's failures by them
+                raise RuntimeError("Kernel didn't respond in %d seconds" % timeout)
 
     wait_for_ready = _async_wait_for_ready  # AsyncKernelClient binds the name to its parent's method
 

@@ -109,3 +109,27 @@ def test_a_killed_kernel_is_checked_soon_and_then_no_more_often_than_jupyter_cli
     assert len(pauses) == polls_alive
     assert pauses == sorted(pauses) and all(FIRST_POLL <= p <= LAST_POLL for p in pauses)
     assert pauses[:1] in ([], [FIRST_POLL]) and (polls_alive < 10 or pauses[-1] == LAST_POLL)
+
+
+def test_a_kernel_that_never_answers_is_the_grading_machinerys_failure_in_jupyter_clients_words(monkeypatch):
+    """The grader tells its own failures from a student's by jupyter_client's messages (autograder.nbgrader_log)."""
+    from autograder.nbgrader_log import INFRASTRUCTURE
+
+    async def no_reply(self, msg_id):
+        return None
+
+    monkeypatch.setattr(QuickKernelClient, "_kernel_info_reply", no_reply)
+
+    async def silent():
+        km = await _started()
+        kc = km.client()
+        kc.start_channels()
+        try:
+            await kc.wait_for_ready(timeout=0)
+        finally:
+            kc.stop_channels()
+            await km.shutdown_kernel(now=True)
+
+    with pytest.raises(RuntimeError) as raised:
+        asyncio.run(silent())
+    assert INFRASTRUCTURE.search(str(raised.value)), str(raised.value)
