@@ -29,6 +29,7 @@ from __future__ import annotations
 import asyncio
 import time
 from queue import Empty
+from typing import Callable
 
 from jupyter_client import AsyncKernelManager
 from jupyter_client.asynchronous import AsyncKernelClient
@@ -61,28 +62,27 @@ class QuickKernelClient(AsyncKernelClient):
 
     async def _kernel_info_reply(self, msg_id: str) -> dict | None:
         """The reply to ``msg_id`` on the shell channel, or None after :data:`REPLY_WAIT` s without one."""
-        end = time.monotonic() + REPLY_WAIT
-        while (left := end - time.monotonic()) > 0:
-            try:
-                msg = await self.shell_channel.get_msg(timeout=left)
-            except Empty:
-                return None
-            if msg["parent_header"].get("msg_id") == msg_id and msg["msg_type"] == "kernel_info_reply":
-                return msg
-        return None
+        return await _first(self.shell_channel, REPLY_WAIT, lambda msg: msg["msg_type"] == "kernel_info_reply"
+                            and msg["parent_header"].get("msg_id") == msg_id)
 
     async def _idle_after(self, msg_id: str) -> bool:
         """Read IOPub up to the kernel's ``idle`` status for ``msg_id``; False if it did not come in time."""
-        end = time.monotonic() + STATUS_WAIT
-        while (left := end - time.monotonic()) > 0:
-            try:
-                msg = await self.iopub_channel.get_msg(timeout=left)
-            except Empty:
-                return False
-            if (msg["msg_type"] == "status" and msg["content"].get("execution_state") == "idle"
-                    and msg["parent_header"].get("msg_id") == msg_id):
-                return True
-        return False
+        return await _first(self.iopub_channel, STATUS_WAIT, lambda msg: msg["msg_type"] == "status"
+                            and msg["content"].get("execution_state") == "idle"
+                            and msg["parent_header"].get("msg_id") == msg_id) is not None
+
+
+async def _first(channel, seconds: float, wanted: Callable[[dict], bool]) -> dict | None:
+    """The first message read from ``channel`` that is ``wanted`` (those before it are dropped), within ``seconds``."""
+    end = time.monotonic() + seconds
+    while (left := end - time.monotonic()) > 0:
+        try:
+            msg = await channel.get_msg(timeout=left)
+        except Empty:
+            return None
+        if wanted(msg):
+            return msg
+    return None
 
 
 class QuickKernelManager(AsyncKernelManager):

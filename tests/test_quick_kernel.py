@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 
@@ -10,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from autograder import quick_kernel
+from autograder.nbgrader_log import INFRASTRUCTURE
 from autograder.preprocessors import ResilientExecute
 from autograder.quick_kernel import FIRST_POLL, LAST_POLL, QuickKernelClient, QuickKernelManager
 
@@ -20,12 +22,21 @@ async def _started() -> QuickKernelManager:
     return km
 
 
-async def _ready_then_run(code: str) -> list[dict]:
-    """Start a kernel, wait until it is ready, run ``code``: every IOPub message read after ready."""
-    km = await _started()
+@contextlib.asynccontextmanager
+async def _client(km: QuickKernelManager):
+    """A client of ``km``'s kernel, its channels open; the kernel is killed after."""
     kc = km.client()
     kc.start_channels()
     try:
+        yield kc
+    finally:
+        kc.stop_channels()
+        await km.shutdown_kernel(now=True)
+
+
+async def _ready_then_run(code: str) -> list[dict]:
+    """Start a kernel, wait until it is ready, run ``code``: every IOPub message read after ready."""
+    async with _client(await _started()) as kc:
         await kc.wait_for_ready(timeout=60)
         msg_id = kc.execute(code)
         messages = []
@@ -35,9 +46,6 @@ async def _ready_then_run(code: str) -> list[dict]:
             if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle" \
                     and msg["parent_header"].get("msg_id") == msg_id:
                 return messages
-    finally:
-        kc.stop_channels()
-        await km.shutdown_kernel(now=True)
 
 
 def test_the_grader_runs_every_notebook_on_the_quick_manager():
@@ -75,13 +83,8 @@ def test_a_kernel_that_died_before_answering_is_reported_not_waited_for():
         km = await _started()
         os.kill(km.provisioner.process.pid, signal.SIGKILL)
         await km._async_wait()
-        kc = km.client()
-        kc.start_channels()
-        try:
+        async with _client(km) as kc:
             await kc.wait_for_ready(timeout=60)
-        finally:
-            kc.stop_channels()
-            await km.cleanup_resources()
 
     with pytest.raises(RuntimeError, match="died before replying"):
         asyncio.run(dead())
@@ -113,23 +116,14 @@ def test_a_killed_kernel_is_checked_soon_and_then_no_more_often_than_jupyter_cli
 
 def test_a_kernel_that_never_answers_is_the_grading_machinerys_failure_in_jupyter_clients_words(monkeypatch):
     """The grader tells its own failures from a student's by jupyter_client's messages (autograder.nbgrader_log)."""
-    from autograder.nbgrader_log import INFRASTRUCTURE
-
     async def no_reply(self, msg_id):
         return None
 
-    monkeypatch.setattr(QuickKernelClient, "_kernel_info_reply", no_reply)
-
     async def silent():
-        km = await _started()
-        kc = km.client()
-        kc.start_channels()
-        try:
+        async with _client(await _started()) as kc:
             await kc.wait_for_ready(timeout=0)
-        finally:
-            kc.stop_channels()
-            await km.shutdown_kernel(now=True)
 
+    monkeypatch.setattr(QuickKernelClient, "_kernel_info_reply", no_reply)
     with pytest.raises(RuntimeError) as raised:
         asyncio.run(silent())
     assert INFRASTRUCTURE.search(str(raised.value)), str(raised.value)
