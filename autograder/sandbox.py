@@ -145,6 +145,10 @@ def visible_paths() -> list[str]:
     return [p for p in out if not os.path.islink(p)]
 
 
+#: A grading kernel's BLAS threads: one (one kernel per worker: BLAS threads on top would only fight for the cores).
+BLAS_THREADS = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
 def environment() -> dict[str, str]:
     """The whole environment of a sandboxed kernel: nothing is inherited from the grader."""
     bin_dir = str(Path(sys.executable).parent)
@@ -152,9 +156,7 @@ def environment() -> dict[str, str]:
         "PATH": f"{bin_dir}:/usr/local/bin:/usr/bin:/bin", "HOME": HOME, "TMPDIR": "/tmp", "LANG": "C.UTF-8",
         "MPLBACKEND": "Agg", "MPLCONFIGDIR": f"{HOME}/.matplotlib", "IPYTHONDIR": f"{HOME}/.ipython",
         "JUPYTER_RUNTIME_DIR": f"{HOME}/.runtime", "PYTHONDONTWRITEBYTECODE": "1",
-        "PYDEVD_DISABLE_FILE_VALIDATION": "1", "PYTHONWARNINGS": "ignore",
-        # one kernel per worker: BLAS threads on top would only fight for the cores
-        "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+        "PYDEVD_DISABLE_FILE_VALIDATION": "1", "PYTHONWARNINGS": "ignore", **BLAS_THREADS,
     }
 
 

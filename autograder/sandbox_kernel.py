@@ -143,9 +143,8 @@ def run_plain(connection_file: str, rest: list[str]) -> int:
     """A kernel outside the sandbox (Validate, or grading the instructor chose to leave unconfined)."""
     limit = sandbox.Limits.from_env().memory_bytes
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    for var, threads in sandbox.environment().items():  # the sandboxed kernel's BLAS threads
-        if var.endswith("_NUM_THREADS"):
-            os.environ.setdefault(var, threads)
+    for var, threads in sandbox.BLAS_THREADS.items():  # as the sandboxed kernel has them
+        os.environ.setdefault(var, threads)
     os.execv(sys.executable, kernel_argv(connection_file, rest))
     return 0  # not reached
 

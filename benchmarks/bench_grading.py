@@ -87,10 +87,6 @@ def measured(fn) -> tuple[Cost, object]:
     return Cost(time.perf_counter() - wall, busy_seconds() - cpu), out
 
 
-#: The grading kernel's BLAS thread settings (one thread), as :func:`autograder.sandbox.environment` gives them.
-ONE_THREAD = {k: v for k, v in sandbox.environment().items() if k.endswith("_NUM_THREADS")}
-
-
 def run_bare(paths: list[Path], work: Path, env: dict[str, str], quick: bool = False) -> None:
     """Each notebook in a fresh plain kernel, from a folder of its own (as a student's Run All); ``env`` for kernels.
 
@@ -157,9 +153,9 @@ def main() -> None:
         paths = build(root / "subs", args.students, lessons)
         n = len(paths)
         print(f"class: {args.students} students x {len(lessons)} lessons = {n} notebooks")
-        bare, _ = measured(lambda: run_bare(paths, root / "bare", ONE_THREAD))
+        bare, _ = measured(lambda: run_bare(paths, root / "bare", sandbox.BLAS_THREADS))
         threaded, _ = measured(lambda: run_bare(paths, root / "bare-threads", {}))
-        quick, _ = measured(lambda: run_bare(paths, root / "bare-quick", ONE_THREAD, quick=True))
+        quick, _ = measured(lambda: run_bare(paths, root / "bare-quick", sandbox.BLAS_THREADS, quick=True))
         serial, a = measured(lambda: pipeline.grade(root / "subs", root / "serial", workers=1, progress=False))
         parallel, b = measured(lambda: pipeline.grade(root / "subs", root / "parallel", workers=args.workers,
                                                       progress=False))
